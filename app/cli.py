@@ -1,0 +1,255 @@
+"""The ``normlab`` command line: obtain data, train one run, compare penalties, serve the dashboard.
+
+This module is the only place the engine's events are printed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from dataclasses import replace
+from typing import Callable, Sequence
+
+from engine import ConfigError, RunConfig, event_to_dict, train
+from engine.activations import ACTIVATIONS
+from engine.data import DATASET_NAMES, DataError, load_dataset
+from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent
+from engine.initializers import DEFAULT_INIT, INITIALIZERS
+from engine.penalties import PENALTY_NAMES
+from engine.spec import SpecError, parse_spec
+
+from .console import EpochPrinter, ProgressBar, format_table
+
+# The seed study's three settings (DESIGN.md §1).
+SEED_STUDY = (("none", 0.0), ("l2", 0.01), ("l1", 1e-4))
+
+# Spellings accepted inside --regular "l2(lambd=0.01)" for each RunConfig field.
+REGULAR_KEYS = {"lambd": "lam", "lam": "lam", "lambda": "lam", "l1": "lam", "l2": "lam_l2", "lam_l2": "lam_l2"}
+OPTIMIZER_KEYS = {"lr": "lr", "momentum": "momentum"}
+
+
+class UsageError(Exception):
+    """A command-line value that cannot be used; the message says what is allowed."""
+
+
+def add_training_flags(parser: argparse.ArgumentParser, with_penalty: bool = True) -> None:
+    """Flags shared by ``train``, ``compare`` (and later ``sweep``); defaults are the seed setup."""
+    d = RunConfig()
+    if with_penalty:
+        parser.add_argument("--penalty", choices=PENALTY_NAMES, help="weight penalty (default: none)")
+        parser.add_argument("--lam", type=float, help="penalty strength λ (the L1 part for elastic)")
+        parser.add_argument("--lam-l2", type=float, help="the L2 part of an elastic-net penalty")
+        parser.add_argument("--regular", metavar="SPEC",
+                            help="the seed's spelling, e.g. 'l2(lambd=0.01)', 'l1(lambd=1e-4)', 'elastic(l1=1e-4, l2=1e-3)'")
+    parser.add_argument("--hidden", type=int, default=d.hidden, help=f"hidden units (default {d.hidden})")
+    parser.add_argument("--epochs", type=int, default=d.epochs, help=f"default {d.epochs}")
+    parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
+    parser.add_argument("--lr", type=float, help=f"learning rate (default {d.lr:g})")
+    parser.add_argument("--momentum", type=float, help="SGD momentum (default 0)")
+    parser.add_argument("--optimizer", metavar="SPEC", help="the seed's spelling, e.g. 'sgd(lr=0.1)' or 'sgd(lr=0.1, momentum=0.9)'")
+    parser.add_argument("--train-size", type=int, default=d.train_size, help=f"training examples drawn at random (default {d.train_size})")
+    parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    parser.add_argument("--init", choices=tuple(INITIALIZERS), default=DEFAULT_INIT, help=f"weight initializer (default {DEFAULT_INIT})")
+    parser.add_argument("--activation", choices=tuple(ACTIVATIONS), default=d.activation, help=f"hidden activation (default {d.activation})")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype, help=f"default {d.dtype}")
+    add_data_flags(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON Lines instead of text")
+
+
+def add_data_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", choices=DATASET_NAMES, default="mnist", help="default mnist")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="folder with mnist.npz or the IDX files; also used as the cache (default: $NORMLAB_DATA_DIR or ~/.cache/normlab)")
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """Turn parsed flags into a validated RunConfig (seed spellings parsed, never eval-ed)."""
+    values = {
+        "hidden": args.hidden, "epochs": args.epochs, "batch_size": args.batch_size,
+        "train_size": args.train_size, "seed": args.seed, "init": args.init,
+        "activation": args.activation, "dataset": args.dataset, "dtype": args.dtype,
+    }
+    values.update(_penalty_values(args))
+    values.update(_optimizer_values(args))
+    try:
+        return RunConfig(**values)
+    except ConfigError as exc:
+        raise UsageError(f"--{exc.field.replace('_', '-')}: {exc.message}") from None
+
+
+def _penalty_values(args: argparse.Namespace) -> dict:
+    if getattr(args, "penalty", None) is None and getattr(args, "regular", None) is None:
+        values = {"penalty": "none"}
+    elif args.regular is not None:
+        if args.penalty is not None or args.lam is not None or args.lam_l2 is not None:
+            raise UsageError("give either --regular or --penalty/--lam, not both")
+        values = _from_spec(args.regular, "--regular", PENALTY_NAMES, REGULAR_KEYS, "penalty")
+    else:
+        values = {"penalty": args.penalty}
+    if getattr(args, "lam", None) is not None:
+        values["lam"] = args.lam
+    if getattr(args, "lam_l2", None) is not None:
+        values["lam_l2"] = args.lam_l2
+    if values["penalty"] in ("l1", "l2", "elastic") and "lam" not in values:
+        raise UsageError(f"--lam is required with --penalty {values['penalty']} (e.g. --lam 0.01)")
+    return values
+
+
+def _optimizer_values(args: argparse.Namespace) -> dict:
+    values = {}
+    if args.optimizer is not None:
+        values = _from_spec(args.optimizer, "--optimizer", ("sgd",), OPTIMIZER_KEYS, None)
+    if args.lr is not None:
+        values["lr"] = args.lr
+    if args.momentum is not None:
+        values["momentum"] = args.momentum
+    return values
+
+
+def _from_spec(text: str, flag: str, names: Sequence[str], keys: dict[str, str], name_field: str | None) -> dict:
+    try:
+        spec = parse_spec(text)
+    except SpecError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+    if spec.name not in names:
+        raise UsageError(f"{flag}: unknown name {spec.name!r}; choose one of {', '.join(names)}")
+    values = {name_field: spec.name} if name_field else {}
+    for key, value in spec.kwargs.items():
+        if key not in keys:
+            raise UsageError(f"{flag}: unknown argument {key!r}; allowed: {', '.join(sorted(set(keys)))}")
+        values[keys[key]] = value
+    return values
+
+
+def load_data_for(args: argparse.Namespace, quiet: bool = False):
+    """Load the dataset the flags name, showing progress on stderr."""
+    progress = None if quiet else _print_progress
+    return load_dataset(args.dataset, args.data_dir, progress=progress)
+
+
+def _print_progress(message: str, fraction: float | None) -> None:
+    suffix = f" {fraction:4.0%}" if fraction is not None else ""
+    end = "\r" if (fraction is not None and fraction < 1 and sys.stderr.isatty()) else "\n"
+    print(f"[data] {message}{suffix}", file=sys.stderr, end=end, flush=True)
+
+
+def stop_on_interrupt() -> Callable[[], bool]:
+    """Turn Ctrl-C into a cooperative cancel: the run ends cleanly at the next batch."""
+    flag = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda *_: flag.set())
+    return flag.is_set
+
+
+def run_one(config: RunConfig, dataset, as_json: bool, label: str | None = None, stop=None) -> Event:
+    """Train one run, printing epoch lines (text or JSON Lines) as it goes."""
+    stop = stop or stop_on_interrupt()
+    if as_json:
+        def on_event(event: Event) -> None:
+            if isinstance(event, EpochEvent):
+                _emit_json(event, label)
+    else:
+        printer = EpochPrinter(config, label)
+        bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+
+        def on_event(event: Event) -> None:
+            if bar is not None and isinstance(event, BatchEvent):
+                bar.update(event)
+                return
+            if bar is not None:
+                bar.clear()
+                if isinstance(event, StartEvent):
+                    bar.start(event)
+            printer.show(event)
+    final = train(config, dataset, on_event, stop)
+    if as_json:
+        _emit_json(final, label)
+    return final
+
+
+def _emit_json(event: Event, label: str | None) -> None:
+    record = event_to_dict(event)
+    record.pop("first_layer", None)
+    if label is not None:
+        record["run"] = label
+    print(json.dumps(record), flush=True)
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    dataset = load_data_for(args)
+    print(f"{dataset.name}: {len(dataset.y_train)} train / {len(dataset.y_test)} test images")
+    print(f"source:   {dataset.source}")
+    print(f"checksum: sha256 {dataset.checksum}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    dataset = load_data_for(args, quiet=args.json)
+    final = run_one(config, dataset, args.json)
+    return _exit_code(final)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    base = config_from_args(args)
+    dataset = load_data_for(args, quiet=args.json)
+    stop = stop_on_interrupt()
+    rows, code = [], 0
+    for penalty, lam in SEED_STUDY:
+        config = replace(base, penalty=penalty, lam=lam)
+        label = config.describe_penalty()
+        if not args.json:
+            print(f"\n== {label} ==")
+        final = run_one(config, dataset, args.json, label=label, stop=stop)
+        rows.append(_compare_row(label, final))
+        code = max(code, _exit_code(final))
+        if final.kind == "cancelled":
+            break
+    if not args.json:
+        print()
+        print(format_table(("penalty", "test acc", "final loss", "sparsity", "dead units", "seconds", "status"), rows))
+    return code
+
+
+def _compare_row(label: str, final: Event) -> tuple:
+    if isinstance(final, DoneEvent):
+        return (label, f"{final.test_accuracy:.4f}", f"{final.train_loss:.4f}", f"{final.sparsity:.1%}",
+                str(final.dead_units), f"{final.seconds:.1f}", "done")
+    return (label, "-", "-", "-", "-", f"{final.seconds:.1f}", f"{final.kind}: {final.reason}")
+
+
+def _exit_code(final: Event) -> int:
+    return {"done": 0, "failed": 1, "cancelled": 130}[final.kind]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="normlab", description="See what L1 and L2 weight penalties do to a small network.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("data", help="obtain, verify and cache a dataset")
+    add_data_flags(p)
+    p.set_defaults(func=cmd_data)
+    p = sub.add_parser("train", help="train one run and print one line per epoch")
+    add_training_flags(p)
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("compare", help="the seed study: none, L2(0.01), L1(1e-4) with the same settings")
+    add_training_flags(p, with_penalty=False)
+    p.set_defaults(func=cmd_compare)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        parser.error(str(exc))
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

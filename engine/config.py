@@ -1,0 +1,137 @@
+"""The validated run configuration.
+
+Every field is checked against a fixed list or range; a bad value raises
+:class:`ConfigError` naming the field and what is allowed. Nothing is clamped.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from .activations import ACTIVATIONS
+from .data import DATASET_NAMES
+from .initializers import DEFAULT_INIT, INITIALIZERS
+from .penalties import PENALTY_NAMES
+
+DTYPES = ("float32", "float64")
+
+# Inclusive numeric ranges: (low, high). Resource caps keep one run within memory and hours.
+RANGES: dict[str, tuple[float, float]] = {
+    "lam": (0.0, 10.0),
+    "lam_l2": (0.0, 10.0),
+    "hidden": (1, 4096),
+    "epochs": (1, 1000),
+    "batch_size": (1, 60000),
+    "lr": (1e-8, 1000.0),
+    "momentum": (0.0, 0.999),
+    "train_size": (1, 60000),
+    "seed": (0, 2**32 - 1),
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "penalty": PENALTY_NAMES,
+    "init": tuple(INITIALIZERS),
+    "activation": tuple(name for name in ACTIVATIONS),
+    "dataset": DATASET_NAMES,
+    "dtype": DTYPES,
+}
+INT_FIELDS = ("hidden", "epochs", "batch_size", "train_size", "seed")
+
+
+class ConfigError(ValueError):
+    """A configuration value outside what is allowed; ``field`` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines one training run. Defaults are the seed study's setup."""
+
+    penalty: str = "none"
+    lam: float = 0.0
+    lam_l2: float = 0.0
+    hidden: int = 200
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 0.1
+    momentum: float = 0.0
+    train_size: int = 20000
+    seed: int = 0
+    init: str = DEFAULT_INIT
+    activation: str = "sigmoid"
+    dataset: str = "mnist"
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name))
+        # λ values that do not apply are normalised away so equal runs compare equal.
+        if self.penalty == "none":
+            object.__setattr__(self, "lam", 0.0)
+        if self.penalty != "elastic":
+            object.__setattr__(self, "lam_l2", 0.0)
+        if self.batch_size > self.train_size:
+            raise ConfigError("batch_size", f"must be at most train_size ({self.train_size}), got {self.batch_size}")
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "RunConfig":
+        """Build from a JSON-like mapping; unknown keys and wrong types are errors."""
+        if not isinstance(data, dict):
+            raise ConfigError("body", "expected an object of run settings")
+        known = {f.name: f for f in fields(cls)}
+        for key in data:
+            if key not in known:
+                raise ConfigError(str(key)[:50], f"unknown setting; allowed: {', '.join(known)}")
+        values = {key: _coerce(key, value) for key, value in data.items()}
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def describe_penalty(self) -> str:
+        """A short label such as ``L2 λ=0.01`` or ``none``."""
+        if self.penalty == "none":
+            return "none"
+        if self.penalty == "elastic":
+            return f"elastic λ1={self.lam:g} λ2={self.lam_l2:g}"
+        return f"{self.penalty.upper()} λ={self.lam:g}"
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Check a raw value's type (no string-to-number guessing; bools are not numbers)."""
+    if key in CHOICES:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"must be one of {', '.join(CHOICES[key])}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(key, f"must be a number, got {type(value).__name__}")
+    if key in INT_FIELDS:
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ConfigError(key, f"must be a whole number, got {value!r}")
+            value = int(value)
+        return value
+    return float(value)
+
+
+def _check(name: str, value: Any) -> None:
+    if name in CHOICES:
+        if value not in CHOICES[name]:
+            raise ConfigError(name, f"must be one of {', '.join(CHOICES[name])}; got {str(value)[:40]!r}")
+        return
+    low, high = RANGES[name]
+    if name in INT_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(name, f"must be a whole number from {low} to {high}")
+    elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(name, f"must be a finite number from {low:g} to {high:g}")
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be from {_fmt(low)} to {_fmt(high)}, got {_fmt(value)}")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)

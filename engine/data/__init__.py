@@ -1,0 +1,20 @@
+"""Datasets for normlab: MNIST, Fashion-MNIST and a synthetic stand-in, verified and cached.
+
+``load_dataset(name)`` tries each dataset's sources in order (the user's files, the cache,
+then downloads) and returns an immutable :class:`Dataset` of uint8 images and int64 labels.
+"""
+
+from engine.data.cache import default_cache_dir
+from engine.data.dataset import DATASET_NAMES, Dataset
+from engine.data.errors import DataError
+from engine.data.loader import load_dataset
+from engine.data.synthetic import synthetic_dataset
+
+__all__ = [
+    "DATASET_NAMES",
+    "DataError",
+    "Dataset",
+    "default_cache_dir",
+    "load_dataset",
+    "synthetic_dataset",
+]

@@ -1,0 +1,102 @@
+"""Strict reader for the original IDX files (LeCun's MNIST format, also used by Fashion-MNIST).
+
+An IDX file is: two zero bytes, a type byte (0x08 = unsigned byte), a dimension count, one
+big-endian uint32 per dimension, then exactly prod(dims) data bytes. Files may be gzipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.dataset import IMAGE_SIDE, Splits, check_splits
+from engine.data.errors import DataError
+
+IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (n, rows, cols)
+LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (n,)
+
+IDX_NAMES = (
+    ("train-images-idx3-ubyte", IMAGES_MAGIC),
+    ("train-labels-idx1-ubyte", LABELS_MAGIC),
+    ("t10k-images-idx3-ubyte", IMAGES_MAGIC),
+    ("t10k-labels-idx1-ubyte", LABELS_MAGIC),
+)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when it starts with the gzip signature."""
+    raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as e:
+        raise DataError(f"{path}: damaged or truncated gzip file ({e})") from None
+
+
+def parse_idx(raw: bytes, magic: int, origin: str) -> np.ndarray:
+    """Parse IDX bytes whose magic number must be ``magic``; exact length is required."""
+    if len(raw) < 4:
+        raise DataError(f"{origin}: {len(raw)} bytes is too short for an IDX header")
+    found = int.from_bytes(raw[:4], "big")
+    if found != magic:
+        raise DataError(
+            f"{origin}: magic number 0x{found:08x}, expected 0x{magic:08x}; "
+            "not an IDX file of this kind (wrong file, or not gunzipped correctly?)"
+        )
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{origin}: truncated IDX header ({len(raw)} of {header} bytes)")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(dims, dtype=np.int64))
+    actual = len(raw) - header
+    if actual < expected:
+        raise DataError(
+            f"{origin}: truncated: header says shape {dims} ({expected} data bytes), "
+            f"file has {actual}"
+        )
+    if actual > expected:
+        raise DataError(
+            f"{origin}: {actual - expected} unexpected bytes after the {dims} data"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def read_idx(path: Path, magic: int) -> np.ndarray:
+    """Read one IDX file (plain or gzipped) and check its magic number and length."""
+    return parse_idx(_read_bytes(path), magic, str(path))
+
+
+def find_idx_files(directory: Path) -> list[Path] | None:
+    """The four IDX files in ``directory`` (each plain or .gz), or None if none is there.
+
+    Raises DataError when only some are present, naming the missing ones.
+    """
+    found: list[Path | None] = []
+    for base, _ in IDX_NAMES:
+        candidates = [directory / n for n in (base, base + ".gz")]
+        found.append(next((p for p in candidates if p.is_file()), None))
+    if all(p is None for p in found):
+        return None
+    missing = [base for (base, _), p in zip(IDX_NAMES, found) if p is None]
+    if missing:
+        raise DataError(f"{directory}: IDX files incomplete, missing {', '.join(missing)} (or .gz)")
+    return [p for p in found if p is not None]
+
+
+def load_idx_dir(directory: Path) -> Splits | None:
+    """Load the four IDX files from ``directory``; None when there are none."""
+    paths = find_idx_files(directory)
+    if paths is None:
+        return None
+    x_train, y_train, x_test, y_test = (
+        read_idx(p, magic) for p, (_, magic) in zip(paths, IDX_NAMES)
+    )
+    for p, x in ((paths[0], x_train), (paths[2], x_test)):
+        if x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+            raise DataError(f"{p}: images are {x.shape[1:]}, expected (28, 28)")
+    return check_splits(x_train, y_train, x_test, y_test, origin=f"IDX files in {directory}")

@@ -1,0 +1,151 @@
+"""The immutable records a training run emits, and their one serializer.
+
+Every event carries ``seq``: its position in the run's stream, starting at 0,
+so a consumer can tell exactly which events it already has.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StartEvent:
+    """The run is about to take its first step."""
+
+    kind: ClassVar[str] = "start"
+    seq: int
+    epochs: int
+    batches_per_epoch: int
+    total_steps: int
+    train_size: int
+    test_size: int
+    n_params: int
+    dataset_checksum: str
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    """One SGD step. ``loss = data_loss + penalty``, measured before the update."""
+
+    kind: ClassVar[str] = "batch"
+    seq: int
+    step: int
+    epoch: int
+    batch: int
+    loss: float
+    data_loss: float
+    penalty: float
+
+
+@dataclass(frozen=True)
+class WeightStats:
+    """Summary of one weight matrix: norms, sparsity and a fixed-bin histogram."""
+
+    name: str
+    shape: tuple[int, int]
+    l1: float
+    l2: float
+    sparsity: float
+    histogram: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    """End of an epoch: mean training losses over its batches and a test evaluation."""
+
+    kind: ClassVar[str] = "epoch"
+    seq: int
+    epoch: int
+    step: int
+    train_loss: float
+    data_loss: float
+    penalty: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    sparsity: float
+    seconds: float
+    train_seconds: float
+    weights: tuple[WeightStats, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class DoneEvent:
+    """The run finished all its epochs."""
+
+    kind: ClassVar[str] = "done"
+    seq: int
+    epochs: int
+    steps: int
+    test_accuracy: float
+    test_loss: float
+    train_accuracy: float
+    train_loss: float
+    sparsity: float
+    dead_units: int
+    seconds: float
+    confusion: tuple[tuple[int, ...], ...]
+    first_layer: np.ndarray  # (hidden, 28, 28), read-only
+
+
+@dataclass(frozen=True)
+class FailedEvent:
+    """The run stopped because it could not go on (e.g. the loss became NaN)."""
+
+    kind: ClassVar[str] = "failed"
+    seq: int
+    reason: str
+    epoch: int
+    step: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CancelledEvent:
+    """The run stopped because ``should_stop`` returned True."""
+
+    kind: ClassVar[str] = "cancelled"
+    seq: int
+    reason: str
+    epoch: int
+    step: int
+    seconds: float
+
+
+Event = StartEvent | BatchEvent | EpochEvent | DoneEvent | FailedEvent | CancelledEvent
+FINAL_KINDS = ("done", "failed", "cancelled")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn event values into JSON-safe ones; NaN and ±inf become the strings "NaN", "Infinity", "-Infinity"."""
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """Serialize an event to a JSON-safe dict with an ``event`` key naming its kind."""
+    out = {"event": event.kind}
+    out.update(to_jsonable(event))
+    return out

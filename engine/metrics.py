@@ -1,0 +1,51 @@
+"""What a person can learn from a network's weights and predictions, computed cheaply."""
+from __future__ import annotations
+
+import numpy as np
+
+from .events import WeightStats
+
+SPARSITY_THRESHOLD = 1e-3
+# Fixed histogram bins so histograms from different runs and epochs line up:
+# 80 equal bins over [-1, 1]; values outside fall into the first or last bin.
+HIST_EDGES = np.linspace(-1.0, 1.0, 81)
+
+
+def weight_stats(name: str, w: np.ndarray) -> WeightStats:
+    """Norms, the fraction of entries with |w| < SPARSITY_THRESHOLD, and the histogram."""
+    flat = w.ravel()
+    absw = np.abs(flat)
+    clipped = np.clip(flat, HIST_EDGES[0], HIST_EDGES[-1])
+    counts, _ = np.histogram(clipped, bins=HIST_EDGES)
+    return WeightStats(
+        name=name,
+        shape=tuple(int(d) for d in w.shape),
+        l1=float(absw.sum(dtype=np.float64)),
+        l2=float(np.sqrt(np.dot(flat.astype(np.float64), flat.astype(np.float64)))),
+        sparsity=float(np.mean(absw < SPARSITY_THRESHOLD)),
+        histogram=tuple(int(c) for c in counts),
+    )
+
+
+def overall_sparsity(weights: list[np.ndarray]) -> float:
+    """The fraction of all weight-matrix entries with |w| < SPARSITY_THRESHOLD."""
+    small = sum(int(np.count_nonzero(np.abs(w) < SPARSITY_THRESHOLD)) for w in weights)
+    return small / sum(w.size for w in weights)
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = 10) -> tuple[tuple[int, ...], ...]:
+    """Counts of (true class, predicted class) pairs; rows are true classes."""
+    counts = np.bincount(labels * classes + predicted, minlength=classes * classes)
+    return tuple(tuple(int(c) for c in row) for row in counts.reshape(classes, classes))
+
+
+def first_layer_images(w1: np.ndarray, side: int = 28) -> np.ndarray:
+    """Each hidden unit's incoming weights as a (side × side) image: (hidden, side, side)."""
+    images = np.ascontiguousarray(w1.T, dtype=np.float32).reshape(-1, side, side)
+    images.flags.writeable = False
+    return images
+
+
+def dead_units(w1: np.ndarray) -> int:
+    """Hidden units whose incoming weights are all below SPARSITY_THRESHOLD (pruned away)."""
+    return int(np.count_nonzero(np.all(np.abs(w1) < SPARSITY_THRESHOLD, axis=0)))

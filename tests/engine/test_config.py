@@ -1,0 +1,56 @@
+"""RunConfig refuses every out-of-range or mistyped value with a message naming the field."""
+import pytest
+
+from engine import ConfigError, RunConfig
+
+
+def test_defaults_are_the_seed_setup():
+    c = RunConfig()
+    assert (c.hidden, c.epochs, c.batch_size, c.lr, c.train_size, c.dataset, c.dtype, c.activation) == (
+        200, 20, 64, 0.1, 20000, "mnist", "float32", "sigmoid")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("hidden", 0, "hidden: must be from 1 to 4096, got 0"),
+    ("hidden", 100000, "hidden: must be from 1 to 4096"),
+    ("hidden", 2.5, "hidden: must be a whole number"),
+    ("epochs", -1, "epochs: must be from 1 to 1000"),
+    ("lr", 0.0, "lr: must be from 1e-08 to 1000"),
+    ("lr", float("nan"), "lr: must be a finite number"),
+    ("lam", float("inf"), "lam: must be a finite number"),
+    ("lam", -0.1, "lam: must be from 0 to 10"),
+    ("momentum", 1.0, "momentum: must be from 0 to 0.999"),
+    ("train_size", 60001, "train_size: must be from 1 to 60000"),
+    ("seed", -5, "seed: must be from 0"),
+    ("penalty", "l3", "penalty: must be one of none, l1, l2, elastic"),
+    ("activation", "softplus", "activation: must be one of"),
+    ("init", "zeros", "init: must be one of"),
+    ("dataset", "cifar", "dataset: must be one of mnist, fashion-mnist, synthetic"),
+    ("hidden", True, "hidden: must be a whole number"),
+])
+def test_bad_values_name_field_and_range(field, value, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        RunConfig(**{field: value})
+    assert info.value.field == field
+
+
+def test_batch_size_cannot_exceed_train_size():
+    with pytest.raises(ConfigError, match="batch_size: must be at most train_size"):
+        RunConfig(train_size=10, batch_size=64)
+
+
+def test_from_dict_refuses_unknown_keys_and_strings_for_numbers():
+    with pytest.raises(ConfigError, match="unknown setting") as info:
+        RunConfig.from_dict({"hiden": 3})
+    assert info.value.field == "hiden"
+    with pytest.raises(ConfigError, match="lr: must be a number, got str"):
+        RunConfig.from_dict({"lr": "0.1"})
+    with pytest.raises(ConfigError, match="body: expected an object"):
+        RunConfig.from_dict([1, 2])
+    assert RunConfig.from_dict({"hidden": 32.0, "penalty": "l2", "lam": 1}).hidden == 32
+
+
+def test_lambda_that_does_not_apply_is_normalised():
+    assert RunConfig(penalty="none", lam=0.5).lam == 0.0
+    assert RunConfig(penalty="l2", lam=0.5, lam_l2=0.3).lam_l2 == 0.0
+    assert RunConfig(penalty="elastic", lam=0.5, lam_l2=0.3).lam_l2 == 0.3
