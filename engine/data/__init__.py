@@ -4,11 +4,11 @@
 then downloads) and returns an immutable :class:`Dataset` of uint8 images and int64 labels.
 """
 
-from engine.data.cache import default_cache_dir
-from engine.data.dataset import DATASET_NAMES, Dataset
-from engine.data.errors import DataError
-from engine.data.loader import load_dataset
-from engine.data.synthetic import synthetic_dataset
+from .cache import default_cache_dir
+from .dataset import DATASET_NAMES, Dataset
+from .errors import DataError
+from .loader import load_dataset
+from .synthetic import synthetic_dataset
 
 __all__ = [
     "DATASET_NAMES",

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine.data.errors import DataError
+from .errors import DataError
 
 DATASET_NAMES: tuple[str, ...] = ("mnist", "fashion-mnist", "synthetic")
 IMAGE_SIDE = 28
@@ -86,7 +86,7 @@ def check_splits(
 
 def _frozen(a: np.ndarray, dtype: type) -> np.ndarray:
     """A private C-ordered copy that nobody else can write to."""
-    out = np.array(a, dtype=dtype, order="C", copy=True)
+    out: np.ndarray = np.array(a, dtype=dtype, order="C", copy=True)
     out.flags.writeable = False
     return out
 
@@ -98,10 +98,10 @@ def splits_checksum(splits: Splits) -> str:
     the same data can be matched through their manifests.
     """
     h = hashlib.sha256()
-    for key, a in zip(_KEYS, splits):
+    for key, a in zip(_KEYS, splits, strict=True):
         a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
         h.update(f"{key}:{a.dtype.str}:{a.shape}\n".encode())
-        h.update(memoryview(a).cast("B"))
+        h.update(a.data)
     return h.hexdigest()
 
 
@@ -122,11 +122,16 @@ class Dataset:
             a = getattr(self, key)
             if not isinstance(a, np.ndarray) or a.flags.writeable:
                 raise ValueError(f"Dataset.{key} must be a read-only numpy array")
-        for x, y, part in ((self.x_train, self.y_train, "train"), (self.x_test, self.y_test, "test")):
+        pairs = ((self.x_train, self.y_train, "train"), (self.x_test, self.y_test, "test"))
+        for x, y, part in pairs:
             if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != N_FEATURES:
-                raise ValueError(f"Dataset.x_{part} must be (n, {N_FEATURES}) uint8, got {x.shape} {x.dtype}")
+                raise ValueError(
+                    f"Dataset.x_{part} must be (n, {N_FEATURES}) uint8, got {x.shape} {x.dtype}"
+                )
             if y.dtype != np.int64 or y.shape != (x.shape[0],):
-                raise ValueError(f"Dataset.y_{part} must be ({x.shape[0]},) int64, got {y.shape} {y.dtype}")
+                raise ValueError(
+                    f"Dataset.y_{part} must be ({x.shape[0]},) int64, got {y.shape} {y.dtype}"
+                )
 
     @classmethod
     def from_splits(cls, name: str, splits: Splits, source: str) -> Dataset:
@@ -146,6 +151,6 @@ class Dataset:
 
     def __repr__(self) -> str:
         return (
-            f"Dataset(name={self.name!r}, train={self.x_train.shape[0]}, test={self.x_test.shape[0]}, "
-            f"source={self.source!r}, checksum={self.checksum[:12]}…)"
+            f"Dataset(name={self.name!r}, train={self.x_train.shape[0]}, "
+            f"test={self.x_test.shape[0]}, source={self.source!r}, checksum={self.checksum[:12]}…)"
         )

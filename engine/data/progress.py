@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 Progress = Callable[[str, float | None], None]
 """``progress(message, fraction_or_None)``: a human-readable step and, when known, 0..1."""

@@ -10,16 +10,17 @@ from __future__ import annotations
 import codecs
 import io
 import pickle
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from engine.data.errors import DataError
+from .errors import DataError
 
 try:  # numpy >= 2 (also present as a shim in 1.26)
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # pragma: no cover - older numpy
-    from numpy.core.multiarray import _reconstruct
+    from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
 
 
 def _latin1_encode(obj: object, encoding: str = "utf-8", errors: str = "strict") -> bytes:
@@ -27,6 +28,13 @@ def _latin1_encode(obj: object, encoding: str = "utf-8", errors: str = "strict")
     if not isinstance(obj, str) or encoding not in ("latin1", "latin-1") or errors != "strict":
         raise pickle.UnpicklingError("_codecs.encode is admitted only as str -> latin-1 bytes")
     return codecs.encode(obj, "latin-1")
+
+
+def _empty_bytes(*args: object) -> bytes:
+    """What protocol-2 pickles made by Python 3 call to rebuild ``b""``; no arguments allowed."""
+    if args:
+        raise pickle.UnpicklingError("bytes(...) is admitted only without arguments")
+    return b""
 
 
 def _allowed(module: str, name: str) -> Callable[..., Any] | type | None:
@@ -39,6 +47,8 @@ def _allowed(module: str, name: str) -> Callable[..., Any] | type | None:
         return np.dtype
     if module == "_codecs" and name == "encode":
         return _latin1_encode
+    if module in ("__builtin__", "builtins") and name == "bytes":
+        return _empty_bytes
     return None
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from engine.data.dataset import Dataset, Splits
-from engine.data.errors import DataError
-from engine.data.idx import load_idx_dir
-from engine.data.npz import load_npz, save_npz_atomic
-from engine.data.progress import Progress
-from engine.data.verify import DatasetSpec, verify_splits
+from .dataset import Dataset, Splits
+from .errors import DataError
+from .idx import load_idx_dir
+from .npz import load_npz, save_npz_atomic
+from .progress import Progress
+from .verify import DatasetSpec, verify_splits
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.data.dataset import IMAGE_SIDE, N_CLASSES, N_FEATURES, Dataset, Splits
+from .dataset import IMAGE_SIDE, N_CLASSES, N_FEATURES, Dataset, Splits
 
 MAX_TRAIN = 60_000
 MAX_TEST = 10_000
@@ -37,7 +37,7 @@ _SPECK_VALUE = 200
 def _render_strokes(rng: np.random.Generator) -> np.ndarray:
     """Pool strokes as anti-aliased images on a padded canvas: (widths, strokes, side, side)."""
     side = IMAGE_SIDE + 2 * _PAD
-    strokes = []
+    strokes: list[np.ndarray] = []
     while len(strokes) < _N_STROKES:
         p0, p2 = rng.uniform(6.0, 21.0, size=(2, 2))
         if np.hypot(*(p2 - p0)) < 8.0:
@@ -47,7 +47,7 @@ def _render_strokes(rng: np.random.Generator) -> np.ndarray:
         t = np.linspace(0.0, 1.0, 40)[:, None]
         strokes.append((1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t**2 * p2 + _PAD)
     pts = np.stack(strokes)                                       # (P, 40, 2) as (row, col)
-    grid = np.stack(np.mgrid[0:side, 0:side], axis=-1).reshape(-1, 2).astype(float)
+    grid = np.indices((side, side)).reshape(2, -1).T.astype(float)     # (side*side, 2)
     dist = np.sqrt(((grid[None, :, None, :] - pts[:, None, :, :]) ** 2).sum(-1)).min(-1)
     hw = np.asarray(_HALF_WIDTHS)[:, None, None]
     ink = np.clip(hw + 0.5 - dist[None], 0.0, 1.0)                # (W, P, side*side)
@@ -67,9 +67,8 @@ def _class_sets(rng: np.random.Generator) -> np.ndarray:
 def _windows(canvas: np.ndarray) -> np.ndarray:
     """All shifted 28×28 crops of padded canvases (..., side, side) -> (..., shifts, 784)."""
     n = 2 * _PAD + 1
-    crops = [
-        canvas[..., dy : dy + IMAGE_SIDE, dx : dx + IMAGE_SIDE] for dy in range(n) for dx in range(n)
-    ]
+    side = IMAGE_SIDE
+    crops = [canvas[..., dy : dy + side, dx : dx + side] for dy in range(n) for dx in range(n)]
     return np.stack(crops, axis=-3).reshape(*canvas.shape[:-2], n * n, N_FEATURES)
 
 
@@ -137,7 +136,8 @@ def synthetic_dataset(n_train: int = MAX_TRAIN, n_test: int = MAX_TEST, seed: in
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     tables = _tables()
-    train_rng, test_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(2))
+    streams = np.random.SeedSequence(int(seed)).spawn(2)
+    train_rng, test_rng = (np.random.default_rng(s) for s in streams)
     train = _draw(train_rng, int(n_train), tables)
     test = _draw(test_rng, int(n_test), tables)
     splits = Splits(train.x_train, train.y_train, test.x_train, test.y_train)

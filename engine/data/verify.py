@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.data.dataset import N_CLASSES, Splits
-from engine.data.errors import DataError
+from .dataset import N_CLASSES, Splits
+from .errors import DataError
 
 
 @dataclass(frozen=True)
