@@ -1,0 +1,39 @@
+"""normlab's Flask dashboard: ``create_app(config)`` builds the app around one Lab."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE": "normlab.sqlite",
+    "DATA_DIR": None,
+    "WORKERS": 1,
+    "QUEUE_LIMIT": 100,
+    "PRELOAD_DATASET": None,
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "SOCK_SERVER_OPTIONS": {"ping_interval": 25, "max_message_size": 64 * 1024},
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the dashboard. ``config`` overrides DEFAULTS (e.g. DATABASE, DATA_DIR, WORKERS)."""
+    from . import api, pages, ws
+    from .lab import Lab
+
+    app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder=str(ROOT / "templates"))
+    app.config.update(DEFAULTS)
+    app.config.update(config or {})
+    lab = Lab(app.config["DATABASE"], app.config["DATA_DIR"], int(app.config["WORKERS"]), int(app.config["QUEUE_LIMIT"]))
+    app.extensions["normlab"] = lab
+    ws.sock.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ws.bp)
+    lab.start()
+    if app.config["PRELOAD_DATASET"]:
+        lab.preload(app.config["PRELOAD_DATASET"])
+    return app

@@ -1,0 +1,227 @@
+"""The JSON API (documented in README): routes call the job manager or the store, then serializers."""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import replace
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from engine import ConfigError, RunConfig
+
+from .jobs import Conflict, QueueFull
+from .serializers import run_summary
+from .settings import COMPARISON_LAMBDAS, settings_schema
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_LABEL = 100
+CSV_FIELDS = ("id", "status", "label", "penalty", "lam", "lam_l2", "hidden", "epochs", "batch_size", "lr", "momentum",
+              "train_size", "seed", "init", "activation", "dataset", "dtype", "test_accuracy", "train_loss",
+              "data_loss", "penalty_loss", "sparsity", "dead_units", "seconds", "reason", "created", "finished")
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": ..., "field": ...}`` with an HTTP status."""
+
+    def __init__(self, status: int, error: str, field: str | None = None):
+        super().__init__(error)
+        self.status, self.error, self.field = status, error, field
+
+
+def lab():
+    return current_app.extensions["normlab"]
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    body = {"error": exc.error}
+    if exc.field:
+        body["field"] = exc.field
+    return jsonify(body), exc.status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    messages = {413: f"the request body is too large (at most {current_app.config['MAX_CONTENT_LENGTH']} bytes)",
+                404: "no such API path", 405: f"method {request.method} is not allowed here"}
+    return jsonify({"error": messages.get(exc.code, exc.description)}), exc.code
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object (an empty body counts as {})."""
+    if not request.get_data(cache=True):
+        return {}
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "the body must be JSON (Content-Type: application/json)", "body")
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object of run settings", "body")
+    return data
+
+
+def parse_config(data: dict[str, Any]) -> RunConfig:
+    try:
+        return RunConfig.from_dict(data)
+    except ConfigError as exc:
+        raise ApiError(400, exc.message if exc.field != "body" else str(exc), exc.field) from None
+
+
+def comparison_lambda(data: dict[str, Any], key: str, penalty: str) -> float:
+    """The λ a comparison uses for ``penalty``, from ``data[key]`` or the seed study's value."""
+    value = data.pop(key, COMPARISON_LAMBDAS[penalty])
+    try:
+        return RunConfig.from_dict({"penalty": penalty, "lam": value}).lam
+    except ConfigError as exc:
+        raise ApiError(400, exc.message, key) from None
+
+
+def pop_label(data: dict[str, Any]) -> str | None:
+    label = data.pop("label", None)
+    if label is None:
+        return None
+    if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
+        raise ApiError(400, f"must be text of 1 to {MAX_LABEL} characters", "label")
+    return label.strip()
+
+
+def run_or_404(run_id: int) -> dict[str, Any]:
+    run = lab().store.get_run(run_id)
+    if run is None:
+        raise ApiError(404, f"there is no run {run_id}")
+    return run
+
+
+def job_errors(view):
+    """Map the job manager's exceptions to API errors."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Conflict as exc:
+            raise ApiError(409, str(exc)) from None
+        except QueueFull as exc:
+            raise ApiError(429, str(exc)) from None
+        except KeyError as exc:
+            raise ApiError(404, f"there is no run {exc.args[0]}") from None
+    return wrapped
+
+
+@bp.get("/schema")
+def schema():
+    return jsonify({"settings": settings_schema(), "comparison_lambdas": COMPARISON_LAMBDAS})
+
+
+@bp.get("/status")
+def status():
+    return jsonify(lab().status())
+
+
+@bp.post("/runs")
+@job_errors
+def create_run():
+    data = json_body()
+    label = pop_label(data)
+    config = parse_config(data)
+    return jsonify(lab().jobs.submit(config, label)), 201
+
+
+@bp.post("/comparisons")
+@job_errors
+def create_comparison():
+    data = json_body()
+    lambdas = {p: comparison_lambda(data, f"lam_{p}", p) for p in ("l1", "l2")}
+    for key in ("penalty", "lam"):
+        data.pop(key, None)
+    base = parse_config(data)
+    group = f"cmp-{uuid.uuid4().hex[:8]}"
+    jobs = lab().jobs
+    if jobs.queue_length() + 3 > jobs.queue_limit:
+        raise ApiError(429, f"a comparison needs 3 places in the queue; at most {jobs.queue_limit} runs may wait")
+    runs = [jobs.submit(replace(base, penalty=p, lam=lambdas.get(p, 0.0)), group=group) for p in ("none", "l1", "l2")]
+    return jsonify({"group": group, "runs": runs}), 201
+
+
+@bp.get("/runs")
+def list_runs():
+    hub = lab().hub
+    return jsonify([run_summary(r, hub) for r in lab().store.list_runs()])
+
+
+@bp.get("/runs/<int:run_id>")
+def get_run(run_id: int):
+    return jsonify(run_summary(run_or_404(run_id), lab().hub))
+
+
+@bp.get("/runs/<int:run_id>/metrics")
+def metrics(run_id: int):
+    run_or_404(run_id)
+    after = request.args.get("after", "-1")
+    try:
+        after_seq = int(after)
+    except ValueError:
+        raise ApiError(400, f"must be a whole number (a sequence number), got {after[:20]!r}", "after") from None
+    if after_seq < -1:
+        raise ApiError(400, "must be -1 or more", "after")
+    return jsonify(lab().store.read_events(run_id, after_seq))
+
+
+@bp.get("/runs/<int:run_id>/weights")
+def weights(run_id: int):
+    """The finished run's first-layer weights as images and its confusion matrix."""
+    run = run_or_404(run_id)
+    images = lab().store.first_layer(run_id)
+    final = run.get("final_event") or {}
+    return jsonify({"run": run_id, "confusion": final.get("confusion"), "dead_units": final.get("dead_units"),
+                    "first_layer": None if images is None else [[round(float(v), 5) for v in img.ravel()] for img in images]})
+
+
+@bp.post("/runs/<int:run_id>/cancel")
+@job_errors
+def cancel(run_id: int):
+    return jsonify(lab().jobs.cancel(run_id))
+
+
+@bp.post("/runs/<int:run_id>/rerun")
+@job_errors
+def rerun(run_id: int):
+    run = run_or_404(run_id)
+    return jsonify(lab().jobs.submit(parse_config(run["settings"]), run["label"], run["grp"])), 201
+
+
+@bp.delete("/runs/<int:run_id>")
+@job_errors
+def delete(run_id: int):
+    lab().jobs.delete(run_id)
+    return jsonify({"deleted": run_id})
+
+
+@bp.get("/runs.csv")
+def runs_csv():
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for run in lab().store.list_runs():
+        writer.writerow(csv_row(run_summary(run)))
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=normlab-runs.csv"})
+
+
+def csv_row(run: dict[str, Any]) -> dict[str, Any]:
+    result = run["result"] or {}
+    row = {**run["settings"], **{k: v for k, v in result.items() if k != "penalty"}}
+    row.update(id=run["id"], status=run["status"], label=_csv_text(run["label"]), reason=_csv_text(run["reason"]),
+               created=run["created"], finished=run["finished"], penalty_loss=result.get("penalty"),
+               penalty=run["settings"]["penalty"])
+    return row
+
+
+def _csv_text(text: str | None) -> str | None:
+    """Keep spreadsheet programs from reading user text as a formula."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text

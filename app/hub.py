@@ -1,0 +1,160 @@
+"""The stream hub: each active run's ordered event log, and notices for every socket.
+
+Sockets do not get pushed copies of events. Each keeps a cursor (the last sequence
+number it has) and pulls "everything after my cursor" at its own pace, so a slow
+client holds no buffer here and never slows training or other clients; memory is
+the run's own log, which the store also keeps once written. A finished run's log is
+dropped from memory once the store has all of it; cursors then read from the store.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from engine.events import BatchEvent, EpochEvent, Event, StartEvent, to_jsonable
+
+MAX_NOTICES = 1000
+KEEP_FINISHED_LOGS = 8
+
+
+@dataclass
+class RunLog:
+    """The events of one run, in order; ``events[i].seq == i``."""
+
+    events: list[Event] = field(default_factory=list)
+    finished: bool = False
+    start: StartEvent | None = None
+
+    @property
+    def last_seq(self) -> int:
+        return len(self.events) - 1
+
+    def progress(self) -> dict[str, int] | None:
+        if self.start is None:
+            return None
+        last = next((e for e in reversed(self.events[-3:]) if isinstance(e, (BatchEvent, EpochEvent))), None)
+        return {"epoch": last.epoch if last else 0, "epochs": self.start.epochs,
+                "step": last.step if last else 0, "total_steps": self.start.total_steps}
+
+
+class StreamHub:
+    """Per-run event logs with sequence numbers, plus a bounded list of notices (run changes)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._logs: dict[int, RunLog] = {}
+        self._finished_order: deque[int] = deque()
+        self._notices: deque[tuple[int, dict]] = deque(maxlen=MAX_NOTICES)
+        self._notice_version = 0
+
+    # -- run logs ------------------------------------------------------------------
+    def open_run(self, run_id: int) -> None:
+        with self._lock:
+            self._logs[run_id] = RunLog()
+
+    def publish(self, run_id: int, event: Event) -> None:
+        """Append an event (called by the training thread; never blocks on clients)."""
+        log = self._logs[run_id]
+        if isinstance(event, StartEvent):
+            log.start = event
+        log.events.append(event)
+
+    def close_run(self, run_id: int) -> None:
+        """The run ended and the store holds all its events; keep the log a while for readers."""
+        with self._lock:
+            log = self._logs.get(run_id)
+            if log is None:
+                return
+            log.finished = True
+            self._finished_order.append(run_id)
+            while len(self._finished_order) > KEEP_FINISHED_LOGS:
+                self._logs.pop(self._finished_order.popleft(), None)
+
+    def forget(self, run_id: int) -> None:
+        with self._lock:
+            self._logs.pop(run_id, None)
+
+    def events_after(self, run_id: int, after_seq: int, limit: int) -> tuple[list[Event], bool] | None:
+        """Up to ``limit`` events after ``after_seq`` from memory, and whether the run has ended;
+        None when this run's log is not in memory (read the store instead)."""
+        log = self._logs.get(run_id)
+        if log is None:
+            return None
+        finished = log.finished
+        return log.events[after_seq + 1 : after_seq + 1 + limit], finished
+
+    def progress(self, run_id: int) -> dict[str, int] | None:
+        log = self._logs.get(run_id)
+        return log.progress() if log else None
+
+    def is_live(self, run_id: int) -> bool:
+        log = self._logs.get(run_id)
+        return log is not None and not log.finished
+
+    # -- notices -------------------------------------------------------------------
+    def notify(self, message: dict[str, Any]) -> None:
+        """Queue a message for every socket (run created/changed/deleted, data progress)."""
+        with self._lock:
+            self._notice_version += 1
+            self._notices.append((self._notice_version, message))
+
+    def notices_after(self, version: int) -> tuple[int, list[dict], bool]:
+        """Notices newer than ``version``, the current version, and whether some were lost (too far behind)."""
+        with self._lock:
+            current = self._notice_version
+            if not self._notices or version >= current:
+                return current, [], False
+            oldest = self._notices[0][0]
+            missed = version + 1 < oldest
+            return current, [m for v, m in self._notices if v > version], missed
+
+    @property
+    def notice_version(self) -> int:
+        return self._notice_version
+
+
+def events_to_columns(run_id: int, events: list[Event]) -> dict[str, Any]:
+    """A frame entry for one run: its events as column arrays (the /metrics format)."""
+    out: dict[str, Any] = {"run": run_id, "first_seq": events[0].seq, "last_seq": events[-1].seq}
+    batches = [e for e in events if isinstance(e, BatchEvent)]
+    if batches:
+        out["batch"] = {
+            "seq": [e.seq for e in batches], "step": [e.step for e in batches], "epoch": [e.epoch for e in batches],
+            "batch": [e.batch for e in batches], "loss": to_jsonable([e.loss for e in batches]),
+            "data_loss": to_jsonable([e.data_loss for e in batches]), "penalty": to_jsonable([e.penalty for e in batches]),
+        }
+    epochs = [to_jsonable(e) for e in events if isinstance(e, EpochEvent)]
+    if epochs:
+        out["epoch"] = {key: [e[key] for e in epochs] for key in epochs[0]}
+    for e in events:
+        if isinstance(e, StartEvent):
+            out["start"] = to_jsonable(e)
+        elif e.kind in ("done", "failed", "cancelled"):
+            final = to_jsonable(e)
+            final.pop("first_layer", None)
+            out["final"] = final
+    return out
+
+
+def stored_to_frame(stored: dict[str, Any], after_seq: int) -> dict[str, Any] | None:
+    """Turn a store read (``Store.read_events``) into a frame entry, or None if it holds nothing new."""
+    seqs = list(stored.get("batch", {}).get("seq", [])) + list(stored.get("epoch", {}).get("seq", []))
+    for key in ("start", "final"):
+        if key in stored:
+            seqs.append(stored[key]["seq"])
+    if not seqs:
+        return None
+    out = {"run": stored["run"], "first_seq": after_seq + 1, "last_seq": max(seqs)}
+    for key in ("start", "final"):
+        if key in stored:
+            out[key] = stored[key]
+    if stored["batch"]["seq"]:
+        out["batch"] = stored["batch"]
+    if stored["epoch"]["seq"]:
+        out["epoch"] = stored["epoch"]
+    return out
+
+
+Publisher = Callable[[Event], None]

@@ -1,0 +1,181 @@
+"""The job manager: a FIFO queue of runs and background worker threads that train them.
+
+A run's row exists (status 'queued') before it is queued; whatever happens to it, the
+worker's ``finally`` leaves it with a final status and a reason. The training thread
+only appends to the hub and buffers rows for the store: it never touches a socket.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from contextlib import nullcontext
+from typing import Any
+
+from threadpoolctl import threadpool_limits
+
+from engine import RunConfig, train
+from engine.events import Event
+
+from .datasets import DatasetCache
+from .hub import StreamHub
+from .recorder import Recorder
+from .serializers import run_summary
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+FINAL_STATUS = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
+
+
+class Conflict(Exception):
+    """The request is not possible in the run's current state (HTTP 409)."""
+
+
+class QueueFull(Exception):
+    """Too many runs are waiting (HTTP 429)."""
+
+
+class JobManager:
+    """Owns the queue, the workers and the cancel flags of running runs."""
+
+    def __init__(self, store: Store, hub: StreamHub, datasets: DatasetCache, workers: int = 1, queue_limit: int = 100):
+        self.store = store
+        self.hub = hub
+        self.datasets = datasets
+        self.workers = workers
+        self.queue_limit = queue_limit
+        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._cancel_flags: dict[int, threading.Event] = {}
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        """Re-queue the runs that were waiting when the server last stopped, then start the workers."""
+        for run_id in self.store.run_ids_with_status("queued"):
+            self._queue.put(run_id)
+        for i in range(self.workers):
+            thread = threading.Thread(target=self._work, name=f"normlab-worker-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel running runs, stop the workers and wait for them."""
+        self._stopping.set()
+        with self._lock:
+            for flag in self._cancel_flags.values():
+                flag.set()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    # -- requests ------------------------------------------------------------------
+    def submit(self, config: RunConfig, label: str | None = None, group: str | None = None) -> dict[str, Any]:
+        """Store a queued run and put it in the queue."""
+        if self.store.count_with_status(("queued",)) >= self.queue_limit:
+            raise QueueFull(f"{self.queue_limit} runs are already waiting (the queue limit); "
+                            f"wait for some to finish or cancel some")
+        run_id = self.store.create_run(config.to_dict(), label or config.describe_penalty(), group)
+        self._queue.put(run_id)
+        return self._announce(run_id)
+
+    def cancel(self, run_id: int) -> dict[str, Any]:
+        """Cancel a queued run (it never starts) or a running one (it stops within a batch)."""
+        run = self._require(run_id)
+        if run["status"] == "queued" and self.store.set_status(run_id, "cancelled", "cancelled before it started",
+                                                               only_from=("queued",)):
+            return self._announce(run_id)
+        with self._lock:
+            flag = self._cancel_flags.get(run_id)
+        if flag is None:
+            raise Conflict(f"run {run_id} is {self._require(run_id)['status']}; only queued or running runs can be cancelled")
+        if flag.is_set():
+            raise Conflict(f"run {run_id} is already being cancelled")
+        flag.set()
+        self._wait_until_not_running(run_id, timeout=2.0)
+        return run_summary(self._require(run_id), self.hub)
+
+    def delete(self, run_id: int) -> None:
+        run = self._require(run_id)
+        if run["status"] in ("queued", "running"):
+            raise Conflict(f"run {run_id} is {run['status']}; cancel it before deleting it")
+        self.store.delete_run(run_id)
+        self.hub.forget(run_id)
+        self.hub.notify({"type": "run_deleted", "id": run_id})
+
+    def queue_length(self) -> int:
+        return self.store.count_with_status(("queued",))
+
+    # -- the worker ----------------------------------------------------------------
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            run_id = self._queue.get()
+            if run_id is None:
+                return
+            try:
+                self._execute(run_id)
+            except Exception:  # the worker must survive anything one run does
+                log.exception("run %s: unexpected error in the worker", run_id)
+
+    def _execute(self, run_id: int) -> None:
+        flag = threading.Event()
+        with self._lock:
+            self._cancel_flags[run_id] = flag
+        try:
+            if not self.store.set_status(run_id, "running", only_from=("queued",)):
+                return  # cancelled or deleted while waiting
+            run = self.store.get_run(run_id)
+            self.hub.open_run(run_id)
+            self._announce(run_id)
+            recorder = Recorder(self.store, self.hub, run_id)
+            status, reason = "failed", "the run stopped unexpectedly"
+            try:
+                config = RunConfig.from_dict(run["settings"])
+                dataset = self.datasets.get(config.dataset)
+                with self._blas_limits():
+                    final = train(config, dataset, recorder.on_event, flag.is_set)
+                status, reason = FINAL_STATUS[final.kind], getattr(final, "reason", None)
+            except Exception as exc:
+                log.exception("run %s failed with an exception", run_id)
+                reason = f"{type(exc).__name__}: {exc}"
+            finally:
+                if self._stopping.is_set() and status == "cancelled":
+                    status, reason = "interrupted", "the server was shut down while this run was running"
+                recorder.finish(status, reason)
+                self.hub.close_run(run_id)
+        finally:
+            with self._lock:
+                self._cancel_flags.pop(run_id, None)
+            if self.store.get_run(run_id) is not None:
+                self._announce(run_id)
+
+    def _blas_limits(self):
+        """Split the BLAS threads between concurrent runs (one run uses them all)."""
+        if self.workers <= 1:
+            return nullcontext()
+        return threadpool_limits(limits=max(1, (os.cpu_count() or 1) // self.workers))
+
+    # -- helpers -------------------------------------------------------------------
+    def _require(self, run_id: int) -> dict[str, Any]:
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        return run
+
+    def _announce(self, run_id: int) -> dict[str, Any]:
+        summary = run_summary(self._require(run_id), self.hub)
+        self.hub.notify({"type": "run", "run": summary})
+        return summary
+
+    def _wait_until_not_running(self, run_id: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if run_id not in self._cancel_flags:
+                    return
+            time.sleep(0.01)

@@ -1,0 +1,62 @@
+"""The running lab: the store, the stream hub, the datasets and the job manager, owned together."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from .datasets import DatasetCache
+from .hub import StreamHub
+from .jobs import JobManager
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Lab:
+    """What one dashboard process owns; reachable as ``app.extensions["normlab"]``."""
+
+    def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int):
+        self.store = Store(database)
+        self.store.initialize()
+        self.interrupted = self.store.mark_interrupted()
+        self.hub = StreamHub()
+        self.data_progress: dict[str, dict[str, Any]] = {}
+        self.datasets = DatasetCache(data_dir, self._on_data_progress)
+        self.jobs = JobManager(self.store, self.hub, self.datasets, workers, queue_limit)
+        self._stopping = threading.Event()
+        self.executor = "thread"
+
+    def start(self) -> None:
+        self.jobs.start()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def preload(self, dataset: str) -> threading.Thread:
+        """Load a dataset in the background so the first run does not wait for it."""
+        def load() -> None:
+            try:
+                self.datasets.get(dataset)
+            except Exception as exc:  # shown on the page and in the terminal; runs will fail with it
+                log.error("could not load %s: %s", dataset, exc)
+                self._on_data_progress(dataset, f"failed: {exc}", None)
+        thread = threading.Thread(target=load, name=f"normlab-preload-{dataset}", daemon=True)
+        thread.start()
+        return thread
+
+    def status(self) -> dict[str, Any]:
+        return {"executor": self.executor, "workers": self.jobs.workers, "queue_length": self.jobs.queue_length(),
+                "queue_limit": self.jobs.queue_limit, "data": self.data_progress}
+
+    def shutdown(self) -> None:
+        """Stop sockets and workers; runs cut short are marked interrupted."""
+        self._stopping.set()
+        self.jobs.shutdown()
+        self.store.close()
+
+    def _on_data_progress(self, dataset: str, message: str, fraction: float | None) -> None:
+        self.data_progress[dataset] = {"message": message, "fraction": fraction}
+        self.hub.notify({"type": "data", "dataset": dataset, "message": message, "fraction": fraction})

@@ -1,0 +1,267 @@
+"""The SQLite store: runs, their per-epoch rows and every per-batch point.
+
+One connection per thread (SQLite connections belong to their thread), WAL mode so
+readers never block the writer, writes started with ``BEGIN IMMEDIATE`` and batched:
+a run's events are written in one transaction per flush (at least once per epoch).
+"""
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent, to_jsonable
+
+SCHEMA_VERSION = 1
+ACTIVE = ("queued", "running")
+FINISHED = ("completed", "failed", "cancelled", "interrupted")
+BATCH_COLUMNS = ("seq", "step", "epoch", "batch", "loss", "data_loss", "penalty")
+EPOCH_COLUMNS = ("seq", "epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy", "test_loss",
+                 "test_accuracy", "sparsity", "seconds", "train_seconds", "weights")
+EPOCH_RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty", "sparsity")
+RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty",
+                 "sparsity", "dead_units", "seconds")
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+class Store:
+    """Plain functions over one SQLite file, each thread with its own connection."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # -- connections ---------------------------------------------------------------
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=True)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken with BEGIN IMMEDIATE (no SQLITE_BUSY half-way through)."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this store opened (call at shutdown)."""
+        with self._lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:
+                    pass  # opened by another thread that already ended; the OS reclaims it
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- schema --------------------------------------------------------------------
+    def initialize(self) -> None:
+        """Create or check the schema; refuse files that are not ours or are newer."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self.connection()
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer normlab (schema version {version}; "
+                                 f"this one understands {SCHEMA_VERSION}). Upgrade normlab or use another --db.")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
+            schema = resources.files("app").joinpath("schema.sql").read_text()
+            conn.executescript(schema)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot use the database {self.path}: {exc}. "
+                             f"Check that it is a normlab database you may write, or pass another --db.") from exc
+
+    # -- runs ----------------------------------------------------------------------
+    def create_run(self, settings: dict, label: str, group: str | None = None) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (created, status, label, grp, settings) VALUES (?, 'queued', ?, ?, ?)",
+                (time.time(), label, group, json.dumps(settings)))
+            return int(cur.lastrowid)
+
+    def get_run(self, run_id: int) -> dict | None:
+        row = self.connection().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run_row(row) if row else None
+
+    def list_runs(self, group: str | None = None) -> list[dict]:
+        if group is None:
+            rows = self.connection().execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
+        else:
+            rows = self.connection().execute("SELECT * FROM runs WHERE grp = ? ORDER BY id", (group,)).fetchall()
+        return [_run_row(r) for r in rows]
+
+    def run_ids_with_status(self, status: str) -> list[int]:
+        rows = self.connection().execute("SELECT id FROM runs WHERE status = ? ORDER BY id", (status,)).fetchall()
+        return [r[0] for r in rows]
+
+    def count_with_status(self, statuses: Sequence[str]) -> int:
+        marks = ",".join("?" * len(statuses))
+        return self.connection().execute(f"SELECT COUNT(*) FROM runs WHERE status IN ({marks})", tuple(statuses)).fetchone()[0]
+
+    def set_status(self, run_id: int, status: str, reason: str | None = None, *, only_from: Sequence[str] = ()) -> bool:
+        """Change a run's status; with ``only_from``, only if it currently has one of those. Returns whether it changed."""
+        now = time.time()
+        sets = "status = ?, reason = ?"
+        if status == "running":
+            sets += ", started = ?"
+        elif status in FINISHED:
+            sets += ", finished = ?"
+        args: list[Any] = [status, reason] + ([now] if status == "running" or status in FINISHED else [])
+        where = "id = ?"
+        args.append(run_id)
+        if only_from:
+            where += f" AND status IN ({','.join('?' * len(only_from))})"
+            args.extend(only_from)
+        with self.transaction() as conn:
+            return conn.execute(f"UPDATE runs SET {sets} WHERE {where}", args).rowcount > 0
+
+    def mark_interrupted(self) -> list[int]:
+        """Runs left 'running' by a server that stopped become 'interrupted' (their curves are kept)."""
+        with self.transaction() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status = 'running'")]
+            conn.execute("UPDATE runs SET status = 'interrupted', finished = ?, "
+                         "reason = 'the server stopped while this run was running; its curves are kept up to the last saved epoch' "
+                         "WHERE status = 'running'", (time.time(),))
+        return ids
+
+    def delete_run(self, run_id: int) -> bool:
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
+
+    # -- events --------------------------------------------------------------------
+    def record(self, run_id: int, events: Sequence[Event], final_status: str | None = None,
+               reason: str | None = None) -> None:
+        """Write a run's new events in one transaction; with ``final_status``, end the run too."""
+        batches, epochs, updates = [], [], {}
+        for e in events:
+            if isinstance(e, BatchEvent):
+                batches.append((run_id, e.seq, e.step, e.epoch, e.batch, _real(e.loss), _real(e.data_loss), _real(e.penalty)))
+            elif isinstance(e, EpochEvent):
+                d = to_jsonable(e)
+                epochs.append((run_id, e.seq, e.epoch, e.step, *(_real(getattr(e, c)) for c in EPOCH_COLUMNS[3:-1]),
+                               json.dumps(d["weights"])))
+                updates["result"] = json.dumps({k: d[k] for k in EPOCH_RESULT_FIELDS})
+            elif isinstance(e, StartEvent):
+                updates["start_event"] = json.dumps(to_jsonable(e))
+            else:
+                final = to_jsonable(e)
+                images = final.pop("first_layer", None)
+                updates["final_event"] = json.dumps(final)
+                if isinstance(e, DoneEvent):
+                    updates["result"] = json.dumps({k: final.get(k) for k in RESULT_FIELDS} | _last_epoch_parts(epochs, self, run_id))
+        progress = _progress(events)
+        with self.transaction() as conn:
+            if batches:
+                conn.executemany("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batches)
+            if epochs:
+                conn.executemany(f"INSERT INTO epochs VALUES ({','.join('?' * 14)})", epochs)
+            if events:
+                updates["last_seq"] = events[-1].seq
+            if progress:
+                updates["progress"] = json.dumps(progress)
+            if final_status:
+                updates.update(status=final_status, reason=reason, finished=time.time())
+            if updates:
+                conn.execute(f"UPDATE runs SET {', '.join(k + ' = ?' for k in updates)} WHERE id = ?",
+                             (*updates.values(), run_id))
+            for e in events:
+                if isinstance(e, DoneEvent) and e.first_layer.size:
+                    conn.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?)",
+                                 (run_id, e.first_layer.astype("<f4").tobytes(), json.dumps(list(e.first_layer.shape))))
+
+    def read_events(self, run_id: int, after_seq: int = -1) -> dict[str, Any]:
+        """The stored events after ``after_seq`` as column arrays (see README, /metrics)."""
+        conn = self.connection()
+        run = conn.execute("SELECT start_event, final_event, last_seq FROM runs WHERE id = ?", (run_id,)).fetchone()
+        out: dict[str, Any] = {"run": run_id, "last_seq": run["last_seq"] if run else -1}
+        if run is None:
+            return out
+        start = json.loads(run["start_event"]) if run["start_event"] else None
+        if start and start["seq"] > after_seq:
+            out["start"] = start
+        rows = conn.execute(f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches WHERE run_id = ? AND seq > ? ORDER BY seq",
+                            (run_id, after_seq)).fetchall()
+        out["batch"] = _columns(BATCH_COLUMNS, rows)
+        rows = conn.execute(f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs WHERE run_id = ? AND seq > ? ORDER BY seq",
+                            (run_id, after_seq)).fetchall()
+        out["epoch"] = _columns(EPOCH_COLUMNS, rows)
+        out["epoch"]["weights"] = [json.loads(w) for w in out["epoch"]["weights"]]
+        final = json.loads(run["final_event"]) if run["final_event"] else None
+        if final and final["seq"] > after_seq:
+            out["final"] = final
+        return out
+
+    def first_layer(self, run_id: int):
+        """The run's first-layer weight images as a (hidden, 28, 28) float32 array, or None."""
+        import numpy as np
+
+        row = self.connection().execute("SELECT first_layer, shape FROM artifacts WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None or row["first_layer"] is None:
+            return None
+        return np.frombuffer(row["first_layer"], dtype="<f4").reshape(json.loads(row["shape"]))
+
+
+def _real(x: float) -> float | None:
+    """SQLite cannot keep NaN (it becomes NULL anyway); infinities are kept."""
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def _columns(names: Sequence[str], rows: Sequence[sqlite3.Row]) -> dict[str, list]:
+    cols = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+    for name in ("loss", "data_loss", "penalty", "train_loss", "test_loss"):
+        if name in cols:
+            cols[name] = ["NaN" if v is None else to_jsonable(v) for v in cols[name]]
+    return cols
+
+
+def _progress(events: Sequence[Event]) -> dict | None:
+    for e in reversed(events):
+        if isinstance(e, (BatchEvent, EpochEvent)):
+            return {"epoch": e.epoch, "step": e.step}
+    return None
+
+
+def _last_epoch_parts(pending_epochs: list, store: Store, run_id: int) -> dict:
+    """data_loss and penalty of the last epoch (the done event carries only their sum)."""
+    if pending_epochs:
+        row = pending_epochs[-1]
+        return {"data_loss": row[5], "penalty": row[6]}
+    last = store.connection().execute("SELECT data_loss, penalty FROM epochs WHERE run_id = ? ORDER BY seq DESC LIMIT 1",
+                                      (run_id,)).fetchone()
+    return {"data_loss": last[0], "penalty": last[1]} if last else {}
+
+
+def _run_row(row: sqlite3.Row) -> dict:
+    d = dict(row)
+    for key in ("settings", "start_event", "final_event", "result", "progress"):
+        d[key] = json.loads(d[key]) if d[key] else None
+    return d

@@ -1,0 +1,180 @@
+"""The live stream socket (``/ws``, see README): one handler thread per socket, the only writer to it."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, current_app
+from flask_sock import Sock
+from simple_websocket import ConnectionClosed
+
+from .hub import events_to_columns, stored_to_frame
+from .serializers import run_summary
+from .store import FINISHED
+
+log = logging.getLogger(__name__)
+
+sock = Sock()
+bp = Blueprint("ws", __name__)
+
+MAX_FRAMES_PER_SECOND = 20
+POLL_SECONDS = 0.025
+MAX_EVENTS_PER_FRAME = 20000
+MAX_SUBSCRIPTIONS = 500
+STORE_RECHECK_SECONDS = 0.5
+
+
+class MessageError(ValueError):
+    """A client message that cannot be used; ``field`` names the part."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class Subscription:
+    """One run a socket follows: the last sequence number it has sent, and whether the run is over."""
+
+    def __init__(self, last_seq: int):
+        self.last_seq = last_seq
+        self.done = False
+        self.next_store_check = 0.0
+
+
+class StreamClient:
+    """Serves one socket: reads client messages, sends notices and coalesced frames."""
+
+    def __init__(self, ws, lab):
+        self.ws = ws
+        self.lab = lab
+        self.subscriptions: dict[int, Subscription] = {}
+        self.notice_version = lab.hub.notice_version
+        self.last_frame = 0.0
+
+    def serve(self) -> None:
+        self.send({"type": "hello", "max_frames_per_second": MAX_FRAMES_PER_SECOND})
+        interval = 1.0 / MAX_FRAMES_PER_SECOND
+        while self.ws.connected and not self.lab.stopping:
+            message = self.ws.receive(timeout=POLL_SECONDS)
+            if message is not None:
+                self.handle(message)
+            now = time.monotonic()
+            if now - self.last_frame >= interval and self.send_updates(now):
+                self.last_frame = now
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.ws.send(json.dumps(message, separators=(",", ":"), allow_nan=False))
+
+    # -- client messages -------------------------------------------------------------
+    def handle(self, raw: str | bytes) -> None:
+        try:
+            self.apply(parse_message(raw))
+        except MessageError as exc:
+            body = {"type": "error", "error": str(exc)}
+            if exc.field:
+                body["field"] = exc.field
+            self.send(body)
+
+    def apply(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "subscribe":
+            runs = message.get("runs")
+            if not isinstance(runs, dict):
+                raise MessageError('"runs" must be an object of run id → last sequence number held (-1 for none)', "runs")
+            wanted = {parse_run_id(k): parse_seq(v) for k, v in runs.items()}
+            if len(set(self.subscriptions) | set(wanted)) > MAX_SUBSCRIPTIONS:
+                raise MessageError(f"at most {MAX_SUBSCRIPTIONS} runs per socket", "runs")
+            for run_id, seq in wanted.items():
+                if self.lab.store.get_run(run_id) is None:
+                    raise MessageError(f"there is no run {run_id}", "runs")
+                self.subscriptions[run_id] = Subscription(seq)
+        elif kind == "unsubscribe":
+            runs = message.get("runs")
+            if not isinstance(runs, list):
+                raise MessageError('"runs" must be a list of run ids', "runs")
+            for run_id in runs:
+                self.subscriptions.pop(parse_run_id(run_id), None)
+        else:
+            raise MessageError(f"unknown message type {str(kind)[:40]!r}; expected subscribe or unsubscribe", "type")
+
+    # -- server messages -------------------------------------------------------------
+    def send_updates(self, now: float) -> bool:
+        """Send pending notices and one frame with every subscribed run's new events."""
+        sent = False
+        version, notices, missed = self.lab.hub.notices_after(self.notice_version)
+        self.notice_version = version
+        if missed:
+            runs = [run_summary(r, self.lab.hub) for r in self.lab.store.list_runs()]
+            notices = [{"type": "runs", "runs": runs}]
+        for notice in notices:
+            self.send(notice)
+            sent = True
+        entries = [entry for run_id, sub in list(self.subscriptions.items())
+                   if not sub.done and (entry := self.next_entry(run_id, sub, now))]
+        if entries:
+            self.send({"type": "frame", "runs": entries})
+            sent = True
+        return sent
+
+    def next_entry(self, run_id: int, sub: Subscription, now: float) -> dict[str, Any] | None:
+        live = self.lab.hub.events_after(run_id, sub.last_seq, MAX_EVENTS_PER_FRAME)
+        if live is not None:
+            events, finished = live
+            entry = events_to_columns(run_id, events) if events else None
+            if entry:
+                sub.last_seq = entry["last_seq"]
+            if "final" in (entry or {}) or (finished and not events):
+                sub.done = True
+            return entry
+        if now < sub.next_store_check:
+            return None
+        sub.next_store_check = now + STORE_RECHECK_SECONDS
+        run = self.lab.store.get_run(run_id)
+        if run is None:
+            sub.done = True
+            return None
+        entry = stored_to_frame(self.lab.store.read_events(run_id, sub.last_seq), sub.last_seq)
+        if entry:
+            sub.last_seq = entry["last_seq"]
+        if run["status"] in FINISHED:
+            sub.done = True
+        return entry
+
+
+def parse_message(raw: str | bytes) -> dict[str, Any]:
+    try:
+        message = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise MessageError("the message is not valid JSON") from None
+    if not isinstance(message, dict):
+        raise MessageError('a message must be a JSON object with a "type"')
+    return message
+
+
+def parse_run_id(value: Any) -> int:
+    if isinstance(value, bool):
+        raise MessageError("a run id must be a positive whole number", "runs")
+    try:
+        run_id = int(value) if isinstance(value, (int, str)) else None
+    except ValueError:
+        run_id = None
+    if run_id is None or not 1 <= run_id < 2**62:
+        raise MessageError(f"a run id must be a positive whole number, got {str(value)[:40]!r}", "runs")
+    return run_id
+
+
+def parse_seq(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value < 2**62:
+        raise MessageError(f"a sequence number must be a whole number ≥ -1, got {str(value)[:40]!r}", "runs")
+    return value
+
+
+@sock.route("/ws", bp=bp)
+def stream(ws) -> None:
+    client = StreamClient(ws, current_app.extensions["normlab"])
+    try:
+        client.serve()
+    except ConnectionClosed:
+        pass
