@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from dataclasses import replace
+from pathlib import Path
 from typing import Callable, Sequence
 
 from engine import ConfigError, RunConfig, event_to_dict, train
@@ -213,6 +214,28 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import serve
+    from .store import StoreError
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port: must be from 0 to 65535, got {args.port}")
+    if not 1 <= args.workers <= 64:
+        raise UsageError(f"--workers: must be from 1 to 64, got {args.workers}")
+    if not 1 <= args.queue_limit <= 10000:
+        raise UsageError(f"--queue-limit: must be from 1 to 10000, got {args.queue_limit}")
+    try:
+        serve(args.host, args.port, args.db, args.data_dir, args.workers, args.queue_limit,
+              preload=None if args.no_preload else "mnist")
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _compare_row(label: str, final: Event) -> tuple:
     if isinstance(final, DoneEvent):
         return (label, f"{final.test_accuracy:.4f}", f"{final.train_loss:.4f}", f"{final.sparsity:.1%}",
@@ -236,6 +259,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="the seed study: none, L2(0.01), L1(1e-4) with the same settings")
     add_training_flags(p, with_penalty=False)
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("serve", help="start the dashboard (default http://127.0.0.1:5000/)")
+    from .server import default_database
+
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=5000, help="default 5000; 0 picks a free port")
+    p.add_argument("--db", type=Path, default=default_database(), help=f"SQLite file (default {default_database()})")
+    p.add_argument("--data-dir", metavar="DIR", help="folder with your mnist.npz or IDX files; also the cache")
+    p.add_argument("--workers", type=int, default=1, help="runs trained at the same time (default 1)")
+    p.add_argument("--queue-limit", type=int, default=100, help="runs that may wait in the queue (default 100)")
+    p.add_argument("--no-preload", action="store_true", help="do not load MNIST at start-up")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

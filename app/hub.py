@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from engine.events import BatchEvent, EpochEvent, Event, StartEvent, to_jsonable
+from engine.events import BatchEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
 
 MAX_NOTICES = 1000
 KEEP_FINISHED_LOGS = 8
@@ -130,9 +130,9 @@ def events_to_columns(run_id: int, events: list[Event]) -> dict[str, Any]:
         out["epoch"] = {key: [e[key] for e in epochs] for key in epochs[0]}
     for e in events:
         if isinstance(e, StartEvent):
-            out["start"] = to_jsonable(e)
+            out["start"] = event_to_dict(e)
         elif e.kind in ("done", "failed", "cancelled"):
-            final = to_jsonable(e)
+            final = event_to_dict(e)
             final.pop("first_layer", None)
             out["final"] = final
     return out

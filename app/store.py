@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent, to_jsonable
+from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
 
 SCHEMA_VERSION = 1
 ACTIVE = ("queued", "running")
@@ -171,10 +171,10 @@ class Store:
                                json.dumps(d["weights"])))
                 updates["result"] = json.dumps({k: d[k] for k in EPOCH_RESULT_FIELDS})
             elif isinstance(e, StartEvent):
-                updates["start_event"] = json.dumps(to_jsonable(e))
+                updates["start_event"] = json.dumps(event_to_dict(e))
             else:
-                final = to_jsonable(e)
-                images = final.pop("first_layer", None)
+                final = event_to_dict(e)
+                final.pop("first_layer", None)
                 updates["final_event"] = json.dumps(final)
                 if isinstance(e, DoneEvent):
                     updates["result"] = json.dumps({k: final.get(k) for k in RESULT_FIELDS} | _last_epoch_parts(epochs, self, run_id))

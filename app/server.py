@@ -1,0 +1,55 @@
+"""Starting the dashboard server, kept apart from building the app (``create_app``)."""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from . import create_app
+
+log = logging.getLogger("normlab")
+
+
+def default_database() -> Path:
+    """``$NORMLAB_DB``, else ``$XDG_DATA_HOME/normlab/normlab.sqlite`` (``~/.local/share``)."""
+    if os.environ.get("NORMLAB_DB"):
+        return Path(os.environ["NORMLAB_DB"])
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "normlab" / "normlab.sqlite"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(host: str, port: int, database: Path, data_dir: str | None, workers: int, queue_limit: int,
+          preload: str | None = "mnist") -> None:
+    """Build the app and serve it with a threaded Werkzeug server (never the debugger) until Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if not is_loopback(host):
+        print(f"\n  WARNING: normlab is listening on {host}, not just this machine. Anyone who can reach "
+              f"this address can launch and delete runs.\n", file=sys.stderr)
+    app = create_app({"DATABASE": str(database), "DATA_DIR": data_dir, "WORKERS": workers,
+                      "QUEUE_LIMIT": queue_limit, "PRELOAD_DATASET": preload})
+    lab = app.extensions["normlab"]
+    if lab.interrupted:
+        log.info("marked %d run(s) interrupted: the server stopped while they ran", len(lab.interrupted))
+    server = make_server(host, port, app, threaded=True)
+    log.info("normlab dashboard: http://%s:%d/  (database %s; Ctrl-C to stop)", host, server.server_port, database)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        log.info("stopping: runs still going are marked interrupted")
+    finally:
+        server.server_close()
+        lab.shutdown()

@@ -1,0 +1,169 @@
+"""The JSON API through the Flask test client, with the real engine on tiny synthetic runs."""
+import csv
+import io
+
+import pytest
+
+from .conftest import TINY, wait_finished, wait_for
+
+LONG = {**TINY, "epochs": 200}  # long enough to be caught running
+
+
+def create(client, **settings):
+    response = client.post("/api/runs", json={**TINY, **settings})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_create_run_returns_it_queued_with_settings(client):
+    run = create(client, penalty="l2", lam=0.01)
+    assert run["status"] in ("queued", "running") and isinstance(run["id"], int)
+    assert run["settings"]["penalty"] == "l2" and run["settings"]["lam"] == 0.01
+    assert run["settings"]["lr"] == 0.1 and run["label"] == "L2 λ=0.01"
+
+
+def test_run_completes_with_metrics_and_result(client):
+    run = create(client, penalty="l1", lam=1e-3)
+    done = wait_finished(client, run["id"])
+    assert done["status"] == "completed" and done["reason"] is None
+    result = done["result"]
+    assert 0 <= result["test_accuracy"] <= 1 and result["seconds"] > 0
+    assert result["train_loss"] == pytest.approx(result["data_loss"] + result["penalty"])
+    assert done["progress"] == {"epoch": 2, "epochs": 2, "step": 12, "total_steps": 12}
+    metrics = client.get(f"/api/runs/{run['id']}/metrics").get_json()
+    assert metrics["batch"]["step"] == list(range(1, 13))
+    assert metrics["epoch"]["epoch"] == [1, 2] and len(metrics["epoch"]["weights"][0]) == 2
+    seqs = sorted(metrics["batch"]["seq"] + metrics["epoch"]["seq"] + [metrics["start"]["seq"], metrics["final"]["seq"]])
+    assert seqs == list(range(metrics["last_seq"] + 1))
+    later = client.get(f"/api/runs/{run['id']}/metrics?after=10").get_json()
+    assert min(later["batch"]["seq"]) == 11 and "start" not in later
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({"hidden": 0}, "hidden", "must be from 1 to 4096, got 0"),
+    ({"lr": "fast"}, "lr", "must be a number, got str"),
+    ({"penalty": "l3"}, "penalty", "must be one of none, l1, l2, elastic"),
+    ({"epochs": 1.5}, "epochs", "must be a whole number"),
+    ({"hiden": 10}, "hiden", "unknown setting"),
+    ({"label": ""}, "label", "must be text of 1 to 100 characters"),
+])
+def test_bad_settings_are_refused_with_the_field(client, body, field, message):
+    response = client.post("/api/runs", json=body)
+    assert response.status_code == 400
+    assert response.get_json()["field"] == field and message in response.get_json()["error"]
+    assert client.get("/api/runs").get_json() == []
+
+
+def test_non_json_and_oversized_bodies(client):
+    response = client.post("/api/runs", data="hidden=3", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and "JSON" in response.get_json()["error"]
+    response = client.post("/api/runs", json=[1, 2])
+    assert response.status_code == 400 and response.get_json()["field"] == "body"
+    response = client.post("/api/runs", data="x" * 100_000, content_type="application/json")
+    assert response.status_code == 413 and "too large" in response.get_json()["error"]
+
+
+def test_unknown_run_is_404_json(client):
+    for response in (client.get("/api/runs/999"), client.get("/api/runs/999/metrics"),
+                     client.post("/api/runs/999/cancel"), client.delete("/api/runs/999"),
+                     client.post("/api/runs/999/rerun")):
+        assert response.status_code == 404
+        assert response.get_json() == {"error": "there is no run 999"}
+
+
+def test_cancel_running_then_queued_and_conflicts(client):
+    running = create(client, **LONG)
+    queued = create(client, **LONG)
+    wait_for(lambda: client.get(f"/api/runs/{running['id']}").get_json()["status"] == "running")
+    response = client.post(f"/api/runs/{queued['id']}/cancel")
+    assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
+    assert response.get_json()["reason"] == "cancelled before it started"
+    response = client.delete(f"/api/runs/{running['id']}")
+    assert response.status_code == 409 and "cancel it before deleting" in response.get_json()["error"]
+    response = client.post(f"/api/runs/{running['id']}/cancel")
+    assert response.status_code == 200
+    done = wait_finished(client, running["id"], timeout=10)
+    assert done["status"] == "cancelled" and done["reason"] == "cancelled by request"
+    for run in (running, queued):
+        response = client.post(f"/api/runs/{run['id']}/cancel")
+        assert response.status_code == 409 and "only queued or running" in response.get_json()["error"]
+    assert client.get(f"/api/runs/{queued['id']}").get_json()["started"] is None
+
+
+def test_delete_and_rerun(client):
+    run = create(client)
+    wait_finished(client, run["id"])
+    again = client.post(f"/api/runs/{run['id']}/rerun")
+    assert again.status_code == 201 and again.get_json()["settings"] == run["settings"]
+    assert client.delete(f"/api/runs/{run['id']}").get_json() == {"deleted": run["id"]}
+    assert client.get(f"/api/runs/{run['id']}").status_code == 404
+    first = client.get(f"/api/runs/{again.get_json()['id']}/metrics")
+    assert first.status_code == 200
+
+
+def test_rerun_gives_the_same_curves(client):
+    run = create(client, penalty="l2", lam=0.01)
+    wait_finished(client, run["id"])
+    again = client.post(f"/api/runs/{run['id']}/rerun").get_json()
+    wait_finished(client, again["id"])
+    a = client.get(f"/api/runs/{run['id']}/metrics").get_json()["batch"]["loss"]
+    b = client.get(f"/api/runs/{again['id']}/metrics").get_json()["batch"]["loss"]
+    assert a == b
+
+
+def test_comparison_queues_none_l1_l2_together(client):
+    response = client.post("/api/comparisons", json={**TINY, "lam_l1": 1e-3})
+    assert response.status_code == 201
+    body = response.get_json()
+    runs = body["runs"]
+    assert [(r["settings"]["penalty"], r["settings"]["lam"]) for r in runs] == [("none", 0.0), ("l1", 1e-3), ("l2", 0.01)]
+    assert {r["group"] for r in runs} == {body["group"]}
+    assert all(r["settings"]["hidden"] == 8 for r in runs)
+    for r in runs:
+        assert wait_finished(client, r["id"])["status"] == "completed"
+    bad = client.post("/api/comparisons", json={"lam_l2": -1})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "lam_l2"
+
+
+def test_runs_list_and_csv(client):
+    run = create(client, label="=cmd|' /C calc'!A0")
+    wait_finished(client, run["id"])
+    listed = client.get("/api/runs").get_json()
+    assert [r["id"] for r in listed] == [run["id"]]
+    response = client.get("/api/runs.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == 1 and rows[0]["status"] == "completed" and float(rows[0]["test_accuracy"]) >= 0
+    assert rows[0]["label"].startswith("'=")  # not a formula in a spreadsheet
+
+
+def test_schema_lists_every_setting_with_range(client):
+    schema = client.get("/api/schema").get_json()
+    by_name = {s["name"]: s for s in schema["settings"]}
+    assert by_name["hidden"]["min"] == 1 and by_name["hidden"]["max"] == 4096 and by_name["hidden"]["default"] == 200
+    assert by_name["penalty"]["choices"] == ["none", "l1", "l2", "elastic"]
+    assert schema["comparison_lambdas"] == {"l1": 1e-4, "l2": 0.01}
+
+
+def test_failed_run_keeps_its_reason_and_the_next_run_starts(client):
+    bad = create(client, lr=1000.0, activation="relu")
+    good = create(client)
+    assert wait_finished(client, bad["id"])["reason"].startswith("training diverged")
+    assert wait_finished(client, good["id"])["status"] == "completed"
+
+
+def test_queue_limit(make_app):
+    client = make_app(QUEUE_LIMIT=2).test_client()
+    create(client, **LONG)
+    wait_for(lambda: client.get("/api/runs/1").get_json()["status"] == "running")
+    create(client)
+    create(client)
+    response = client.post("/api/runs", json=TINY)
+    assert response.status_code == 429 and "queue limit" in response.get_json()["error"]
+    client.post("/api/runs/1/cancel")
+
+
+def test_plotly_is_served_locally(client):
+    with client.get("/static/vendor/plotly.min.js") as response:
+        assert response.status_code == 200 and response.mimetype == "text/javascript"
+        assert b"plotly" in response.data[:2000].lower()

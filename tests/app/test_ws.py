@@ -1,0 +1,152 @@
+"""The live stream against a real server: every point once and in order, for late, reconnecting, slow clients."""
+import json
+import time
+import urllib.request
+
+from simple_websocket import Client
+
+from .conftest import TINY, wait_for
+
+STREAMED = {**TINY, "train_size": 400, "batch_size": 10, "epochs": 6}  # 240 batch events, ~0.5 s
+
+
+def post(server, path, body):
+    request = urllib.request.Request(server.url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def get(server, path):
+    with urllib.request.urlopen(server.url + path, timeout=10) as response:
+        return json.load(response)
+
+
+class Viewer:
+    """A socket client that records, per run, every sequence number it received, in order."""
+
+    def __init__(self, server):
+        self.ws = Client.connect(server.ws_url)
+        self.seqs: dict[int, list[int]] = {}
+        self.finals: dict[int, dict] = {}
+        self.messages: list[dict] = []
+        self.frame_times: list[float] = []
+        hello = self.next()
+        assert hello["type"] == "hello"
+
+    def next(self, timeout=5.0):
+        raw = self.ws.receive(timeout=timeout)
+        if raw is None:
+            return None
+        message = json.loads(raw)
+        self.messages.append(message)
+        if message["type"] == "frame":
+            self.frame_times.append(time.monotonic())
+            for entry in message["runs"]:
+                got = self.seqs.setdefault(entry["run"], [])
+                seqs = list(entry.get("batch", {}).get("seq", [])) + list(entry.get("epoch", {}).get("seq", []))
+                seqs += [entry[k]["seq"] for k in ("start", "final") if k in entry]
+                seqs.sort()
+                assert seqs[0] == entry["first_seq"] and seqs[-1] == entry["last_seq"]
+                got.extend(seqs)
+                if "final" in entry:
+                    self.finals[entry["run"]] = entry["final"]
+        return message
+
+    def subscribe(self, runs):
+        self.ws.send(json.dumps({"type": "subscribe", "runs": {str(k): v for k, v in runs.items()}}))
+
+    def until_final(self, run_id, timeout=30):
+        deadline = time.monotonic() + timeout
+        while run_id not in self.finals:
+            assert time.monotonic() < deadline, f"no final event for run {run_id}"
+            self.next(timeout=1.0)
+
+    def close(self):
+        self.ws.close()
+
+
+def total_events(server, run_id):
+    return get(server, f"/api/runs/{run_id}/metrics")["last_seq"] + 1
+
+
+def test_live_viewer_gets_every_event_once_in_order(live_server):
+    viewer = Viewer(live_server)
+    run = post(live_server, "/api/runs", STREAMED)
+    viewer.subscribe({run["id"]: -1})
+    viewer.until_final(run["id"])
+    assert viewer.seqs[run["id"]] == list(range(total_events(live_server, run["id"])))
+    assert viewer.finals[run["id"]]["event"] == "done"
+    gaps = [b - a for a, b in zip(viewer.frame_times, viewer.frame_times[1:])]
+    assert len(viewer.frame_times) > 2 and min(gaps) >= 0.045  # at most ~20 frames per second
+    viewer.close()
+
+
+def test_late_join_and_reconnect_get_exactly_the_rest(live_server):
+    run = post(live_server, "/api/runs", {**STREAMED, "epochs": 12})
+    first = Viewer(live_server)
+    first.subscribe({run["id"]: -1})
+    wait_for(lambda: first.next(0.5) and len(first.seqs.get(run["id"], [])) > 60, message="some events")
+    held = first.seqs[run["id"]][-1]
+    first.close()  # the tab goes away mid-run
+    again = Viewer(live_server)
+    again.subscribe({run["id"]: held})
+    again.until_final(run["id"])
+    assert first.seqs[run["id"]] + again.seqs[run["id"]] == list(range(total_events(live_server, run["id"])))
+    late = Viewer(live_server)  # after the run ended: everything from the store
+    late.subscribe({run["id"]: -1})
+    late.until_final(run["id"])
+    assert late.seqs[run["id"]] == list(range(total_events(live_server, run["id"])))
+    again.close()
+    late.close()
+
+
+def test_two_clients_and_a_stalled_one(live_server):
+    stalled = Viewer(live_server)
+    run = post(live_server, "/api/runs", {**STREAMED, "epochs": 10})
+    stalled.subscribe({run["id"]: -1})  # ...and then reads nothing while the run goes on
+    a, b = Viewer(live_server), Viewer(live_server)
+    a.subscribe({run["id"]: -1})
+    b.subscribe({run["id"]: -1})
+    a.until_final(run["id"])
+    b.until_final(run["id"])
+    expected = list(range(total_events(live_server, run["id"])))
+    assert a.seqs[run["id"]] == expected and b.seqs[run["id"]] == expected
+    assert get(live_server, f"/api/runs/{run['id']}")["status"] == "completed"
+    stalled.until_final(run["id"])  # when it reads again it still gets everything, once
+    assert stalled.seqs[run["id"]] == expected
+    for viewer in (a, b, stalled):
+        viewer.close()
+
+
+def test_every_socket_hears_run_changes(live_server):
+    viewer = Viewer(live_server)
+    run = post(live_server, "/api/runs", TINY)
+    statuses = []
+
+    def saw_completed():
+        message = viewer.next(0.5)
+        if message and message["type"] == "run" and message["run"]["id"] == run["id"]:
+            statuses.append(message["run"]["status"])
+        return "completed" in statuses
+
+    wait_for(saw_completed, message="run messages")
+    assert statuses[0] == "queued" and "running" in statuses
+    viewer.close()
+
+
+def test_bad_messages_get_an_error_and_the_socket_stays_usable(live_server):
+    viewer = Viewer(live_server)
+    for raw, expected in [("not json", "not valid JSON"), ("[1]", "JSON object"),
+                          ('{"type": "shout"}', "unknown message type"),
+                          ('{"type": "subscribe", "runs": [1]}', '"runs" must be an object'),
+                          ('{"type": "subscribe", "runs": {"abc": -1}}', "positive whole number"),
+                          ('{"type": "subscribe", "runs": {"1": "x"}}', "sequence number"),
+                          ('{"type": "subscribe", "runs": {"424242": -1}}', "no run 424242")]:
+        viewer.ws.send(raw)
+        message = wait_for(lambda: (m := viewer.next(1.0)) and m["type"] == "error" and m, message=raw)
+        assert expected in message["error"]
+    run = post(live_server, "/api/runs", TINY)
+    viewer.subscribe({run["id"]: -1})
+    viewer.until_final(run["id"])
+    viewer.close()
