@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "PRELOAD_DATASET": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SOCK_SERVER_OPTIONS": {"ping_interval": 25, "max_message_size": 64 * 1024},
+    "ALLOWED_HOSTS": (),
+    "TOKEN": None,
 }
 
 
@@ -23,12 +25,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the dashboard. ``config`` overrides DEFAULTS (e.g. DATABASE, DATA_DIR, WORKERS)."""
     from . import api, pages, ws
     from .lab import Lab
+    from .security import init_security
 
     app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder=str(ROOT / "templates"))
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     lab = Lab(app.config["DATABASE"], app.config["DATA_DIR"], int(app.config["WORKERS"]), int(app.config["QUEUE_LIMIT"]))
     app.extensions["normlab"] = lab
+    init_security(app)
     ws.sock.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

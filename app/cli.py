@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -226,7 +227,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--queue-limit: must be from 1 to 10000, got {args.queue_limit}")
     try:
         serve(args.host, args.port, args.db, args.data_dir, args.workers, args.queue_limit,
-              preload=None if args.no_preload else "mnist")
+              preload=None if args.no_preload else "mnist", token=args.token, allowed_hosts=tuple(args.allow_host))
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -269,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="runs trained at the same time (default 1)")
     p.add_argument("--queue-limit", type=int, default=100, help="runs that may wait in the queue (default 100)")
     p.add_argument("--no-preload", action="store_true", help="do not load MNIST at start-up")
+    p.add_argument("--token", default=os.environ.get("NORMLAB_TOKEN"),
+                   help="require this token on every request ($NORMLAB_TOKEN; one is made up when --host is not loopback)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="another host name the server may be reached by (repeatable; loopback names always work)")
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -81,8 +81,9 @@ class JobManager:
             raise QueueFull(f"{self.queue_limit} runs are already waiting (the queue limit); "
                             f"wait for some to finish or cancel some")
         run_id = self.store.create_run(config.to_dict(), label or config.describe_penalty(), group)
+        summary = self._announce(run_id)  # before a worker can take it, so 'queued' is heard first
         self._queue.put(run_id)
-        return self._announce(run_id)
+        return summary
 
     def cancel(self, run_id: int) -> dict[str, Any]:
         """Cancel a queued run (it never starts) or a running one (it stops within a batch)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -32,20 +33,26 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(host: str, port: int, database: Path, data_dir: str | None, workers: int, queue_limit: int,
-          preload: str | None = "mnist") -> None:
-    """Build the app and serve it with a threaded Werkzeug server (never the debugger) until Ctrl-C."""
+          preload: str | None = "mnist", token: str | None = None, allowed_hosts: tuple[str, ...] = ()) -> None:
+    """Build the app and serve it with a threaded Werkzeug server (never the debugger) until Ctrl-C.
+
+    Beyond loopback a token is always required (made up when not given), as Jupyter does.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if not is_loopback(host):
-        print(f"\n  WARNING: normlab is listening on {host}, not just this machine. Anyone who can reach "
-              f"this address can launch and delete runs.\n", file=sys.stderr)
-    app = create_app({"DATABASE": str(database), "DATA_DIR": data_dir, "WORKERS": workers,
-                      "QUEUE_LIMIT": queue_limit, "PRELOAD_DATASET": preload})
+        token = token or secrets.token_urlsafe(24)
+        allowed_hosts = (*allowed_hosts, host)
+        print(f"\n  WARNING: normlab is listening on {host}, not just this machine. Every request must carry "
+              f"its token; open the address below with ?token=… once.\n", file=sys.stderr)
+    app = create_app({"DATABASE": str(database), "DATA_DIR": data_dir, "WORKERS": workers, "TOKEN": token,
+                      "ALLOWED_HOSTS": allowed_hosts, "QUEUE_LIMIT": queue_limit, "PRELOAD_DATASET": preload})
     lab = app.extensions["normlab"]
     if lab.interrupted:
         log.info("marked %d run(s) interrupted: the server stopped while they ran", len(lab.interrupted))
     server = make_server(host, port, app, threaded=True)
-    log.info("normlab dashboard: http://%s:%d/  (database %s; Ctrl-C to stop)", host, server.server_port, database)
+    query = f"?token={token}" if token else ""
+    log.info("normlab dashboard: http://%s:%d/%s  (database %s; Ctrl-C to stop)", host, server.server_port, query, database)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
