@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the dashboard. ``config`` overrides DEFAULTS (e.g. DATABASE, DATA_DIR, WORKERS)."""
-    from . import api, pages, ws
+    from . import api, pages, studies_api, ws
     from .lab import Lab
     from .security import init_security
 
@@ -33,9 +33,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     lab = Lab(app.config["DATABASE"], app.config["DATA_DIR"], int(app.config["WORKERS"]), int(app.config["QUEUE_LIMIT"]))
     app.extensions["normlab"] = lab
     init_security(app)
+    api.init_errors(app)
     ws.sock.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(studies_api.bp)
     app.register_blueprint(ws.bp)
     lab.start()
     if app.config["PRELOAD_DATASET"]:

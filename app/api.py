@@ -37,7 +37,12 @@ def lab():
     return current_app.extensions["normlab"]
 
 
-@bp.errorhandler(ApiError)
+def init_errors(app) -> None:
+    """Answer API errors, and HTTP errors under /api, as JSON ``{"error", "field"}``."""
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
 def _api_error(exc: ApiError):
     body = {"error": exc.error}
     if exc.field:
@@ -45,8 +50,9 @@ def _api_error(exc: ApiError):
     return jsonify(body), exc.status
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
+    if not request.path.startswith("/api"):
+        return exc
     messages = {413: f"the request body is too large (at most {current_app.config['MAX_CONTENT_LENGTH']} bytes)",
                 404: "no such API path", 405: f"method {request.method} is not allowed here"}
     return jsonify({"error": messages.get(exc.code, exc.description)}), exc.code
@@ -140,8 +146,7 @@ def create_comparison():
     base = parse_config(data)
     group = f"cmp-{uuid.uuid4().hex[:8]}"
     jobs = lab().jobs
-    if jobs.queue_length() + 3 > jobs.queue_limit:
-        raise ApiError(429, f"a comparison needs 3 places in the queue; at most {jobs.queue_limit} runs may wait")
+    jobs.check_room(3)
     runs = [jobs.submit(replace(base, penalty=p, lam=lambdas.get(p, 0.0)), group=group) for p in ("none", "l1", "l2")]
     return jsonify({"group": group, "runs": runs}), 201
 

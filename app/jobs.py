@@ -75,15 +75,21 @@ class JobManager:
             thread.join(timeout)
 
     # -- requests ------------------------------------------------------------------
-    def submit(self, config: RunConfig, label: str | None = None, group: str | None = None) -> dict[str, Any]:
+    def submit(self, config: RunConfig, label: str | None = None, group: str | None = None,
+               study_id: int | None = None) -> dict[str, Any]:
         """Store a queued run and put it in the queue."""
-        if self.store.count_with_status(("queued",)) >= self.queue_limit:
-            raise QueueFull(f"{self.queue_limit} runs are already waiting (the queue limit); "
-                            f"wait for some to finish or cancel some")
-        run_id = self.store.create_run(config.to_dict(), label or config.describe_penalty(), group)
+        self.check_room(1)
+        run_id = self.store.create_run(config.to_dict(), label or config.describe_penalty(), group, study_id)
         summary = self._announce(run_id)  # before a worker can take it, so 'queued' is heard first
         self._queue.put(run_id)
         return summary
+
+    def check_room(self, runs: int) -> None:
+        """Refuse work that would take the queue past its limit."""
+        waiting = self.store.count_with_status(("queued",))
+        if waiting + runs > self.queue_limit:
+            raise QueueFull(f"{waiting} runs are waiting and at most {self.queue_limit} may (the queue limit); "
+                            f"this needs {runs} more places. Wait for some to finish or cancel some")
 
     def cancel(self, run_id: int) -> dict[str, Any]:
         """Cancel a queued run (it never starts) or a running one (it stops within a batch)."""

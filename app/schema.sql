@@ -1,4 +1,11 @@
 -- normlab's SQLite schema. Its version is kept in PRAGMA user_version (see store.SCHEMA_VERSION).
+CREATE TABLE IF NOT EXISTS studies (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    created REAL NOT NULL,
+    name    TEXT NOT NULL,
+    spec    TEXT NOT NULL                  -- penalties, λ values, seeds and shared settings (JSON)
+);
+
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     created     REAL NOT NULL,
@@ -7,7 +14,8 @@ CREATE TABLE IF NOT EXISTS runs (
     status      TEXT NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted')),
     reason      TEXT,
     label       TEXT NOT NULL,
-    grp         TEXT,                      -- comparison or study the run belongs to
+    grp         TEXT,                      -- comparison the run belongs to
+    study_id    INTEGER REFERENCES studies (id) ON DELETE CASCADE,
     settings    TEXT NOT NULL,             -- RunConfig as JSON
     start_event TEXT,                      -- the engine's start event as JSON
     final_event TEXT,                      -- the engine's final event as JSON (images kept in artifacts)
@@ -55,3 +63,4 @@ CREATE TABLE IF NOT EXISTS artifacts (
 );
 
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE INDEX IF NOT EXISTS runs_by_study ON runs (study_id);

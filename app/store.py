@@ -26,7 +26,7 @@ EPOCH_COLUMNS = ("seq", "epoch", "step", "train_loss", "data_loss", "penalty", "
                  "test_accuracy", "sparsity", "seconds", "train_seconds", "weights")
 EPOCH_RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty", "sparsity")
 RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty",
-                 "sparsity", "dead_units", "seconds")
+                 "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds")
 
 
 class StoreError(Exception):
@@ -101,12 +101,35 @@ class Store:
                              f"Check that it is a normlab database you may write, or pass another --db.") from exc
 
     # -- runs ----------------------------------------------------------------------
-    def create_run(self, settings: dict, label: str, group: str | None = None) -> int:
+    def create_run(self, settings: dict, label: str, group: str | None = None, study_id: int | None = None) -> int:
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (created, status, label, grp, settings) VALUES (?, 'queued', ?, ?, ?)",
-                (time.time(), label, group, json.dumps(settings)))
+                "INSERT INTO runs (created, status, label, grp, study_id, settings) VALUES (?, 'queued', ?, ?, ?, ?)",
+                (time.time(), label, group, study_id, json.dumps(settings)))
             return int(cur.lastrowid)
+
+    # -- studies -------------------------------------------------------------------
+    def create_study(self, name: str, spec: dict) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute("INSERT INTO studies (created, name, spec) VALUES (?, ?, ?)",
+                               (time.time(), name, json.dumps(spec)))
+            return int(cur.lastrowid)
+
+    def get_study(self, study_id: int) -> dict | None:
+        row = self.connection().execute("SELECT * FROM studies WHERE id = ?", (study_id,)).fetchone()
+        return {**dict(row), "spec": json.loads(row["spec"])} if row else None
+
+    def list_studies(self) -> list[dict]:
+        rows = self.connection().execute("SELECT * FROM studies ORDER BY id DESC").fetchall()
+        return [{**dict(r), "spec": json.loads(r["spec"])} for r in rows]
+
+    def study_runs(self, study_id: int) -> list[dict]:
+        rows = self.connection().execute("SELECT * FROM runs WHERE study_id = ? ORDER BY id", (study_id,)).fetchall()
+        return [_run_row(r) for r in rows]
+
+    def delete_study(self, study_id: int) -> bool:
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM studies WHERE id = ?", (study_id,)).rowcount > 0
 
     def get_run(self, run_id: int) -> dict | None:
         row = self.connection().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()

@@ -25,6 +25,9 @@ class StartEvent:
     test_size: int
     n_params: int
     dataset_checksum: str
+    subset_checksum: str  # sha256 of the training indices drawn
+    init_checksum: str  # sha256 of the initial parameters
+    numpy_version: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ class DoneEvent:
     train_accuracy: float
     train_loss: float
     sparsity: float
+    l1_norm: float  # Σ|w| over all weight matrices
+    l2_norm: float  # sqrt(Σw²) over all weight matrices
     dead_units: int
     seconds: float
     confusion: tuple[tuple[int, ...], ...]

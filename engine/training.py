@@ -7,6 +7,7 @@ for cooperative cancel. The same config and seed give the same event stream
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from dataclasses import dataclass
@@ -110,7 +111,8 @@ def train(
     batches = math.ceil(n / config.batch_size)
     emit(StartEvent, epochs=config.epochs, batches_per_epoch=batches, total_steps=batches * config.epochs,
          train_size=n, test_size=len(y_test), n_params=sum(p.size for p in net.params),
-         dataset_checksum=dataset.checksum)
+         dataset_checksum=dataset.checksum, subset_checksum=_sha256(indices),
+         init_checksum=_sha256(*net.params), numpy_version=np.__version__)
 
     step = 0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -146,16 +148,17 @@ def train(
                             epoch=epoch, step=step, seconds=clock.elapsed())
             predicted = test_logits.argmax(axis=1)
             means = sums / batches
+            last_stats = tuple(weight_stats(f"W{i + 1}", w) for i, w in enumerate(net.weights))
             emit(EpochEvent, epoch=epoch, step=step, train_loss=float(means[0]), data_loss=float(means[1]),
                  penalty=float(means[2]), train_accuracy=correct / n, test_loss=test_loss,
                  test_accuracy=float(np.mean(predicted == y_test)), sparsity=overall_sparsity(net.weights),
-                 seconds=epoch_clock.elapsed(), train_seconds=train_seconds,
-                 weights=tuple(weight_stats(f"W{i + 1}", w) for i, w in enumerate(net.weights)))
+                 seconds=epoch_clock.elapsed(), train_seconds=train_seconds, weights=last_stats)
 
     w1 = net.weights[0]
     return emit(DoneEvent, epochs=config.epochs, steps=step, test_accuracy=float(np.mean(predicted == y_test)),
                 test_loss=test_loss, train_accuracy=correct / n, train_loss=float(means[0]),
-                sparsity=overall_sparsity(net.weights), dead_units=dead_units(w1), seconds=clock.elapsed(),
+                sparsity=overall_sparsity(net.weights), l1_norm=sum(w.l1 for w in last_stats),
+                l2_norm=math.sqrt(sum(w.l2**2 for w in last_stats)), dead_units=dead_units(w1), seconds=clock.elapsed(),
                 confusion=confusion_matrix(y_test, predicted, N_CLASSES),
                 first_layer=first_layer_images(w1) if w1.shape[0] == 784 else np.empty((0, 28, 28), np.float32))
 
@@ -173,6 +176,13 @@ class _Emitter:
         if self.sink is not None:
             self.sink(event)
         return event
+
+
+def _sha256(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
 
 def _divergence_reason(loss: float, epoch: int, batch: int, step: int, config: RunConfig) -> str:

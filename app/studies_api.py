@@ -1,0 +1,140 @@
+"""The studies API: create a sweep of penalties × λ × seeds, read its runs and per-setting aggregates."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from engine import ConfigError
+from engine.events import to_jsonable
+from engine.studies import StudySpec, aggregate, best_setting, log_range, run_metrics
+
+from .api import ApiError, job_errors, json_body, lab, parse_config
+from .serializers import iso, run_summary
+
+bp = Blueprint("studies_api", __name__, url_prefix="/api/studies")
+
+MAX_NAME = 100
+PRESETS: dict[str, dict[str, Any]] = {
+    "seed": {"name": "the seed study", "penalties": ["none", "l2", "l1"], "lams": {"l2": [0.01], "l1": [1e-4]},
+             "seeds": 1, "settings": {}},
+    "sweep": {"name": "λ sweep", "penalties": ["none", "l1", "l2"], "lam_range": {"low": 1e-5, "high": 1e-1, "count": 5},
+              "seeds": 3, "settings": {}},
+}
+CSV_FIELDS = ("run", "status", "penalty", "lam", "seed", "hidden", "epochs", "batch_size", "lr", "train_size", "dataset",
+              "test_accuracy", "train_accuracy", "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds", "reason")
+
+
+def spec_from_body(data: dict[str, Any]) -> tuple[str, StudySpec]:
+    """Validate a study body: penalties, lams (a list, or per penalty) or lam_range, seeds, settings."""
+    known = {"name", "penalties", "lams", "lam_range", "seeds", "settings"}
+    for key in data:
+        if key not in known:
+            raise ApiError(400, f"unknown field; allowed: {', '.join(sorted(known))}", str(key)[:50])
+    name = data.get("name", "study")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise ApiError(400, f"must be text of 1 to {MAX_NAME} characters", "name")
+    penalties = data.get("penalties", ["none", "l1", "l2"])
+    if not isinstance(penalties, list) or not all(isinstance(p, str) for p in penalties):
+        raise ApiError(400, "must be a list of penalty names", "penalties")
+    shared, per_penalty = _lambdas(data)
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise ApiError(400, "must be an object of shared run settings", "settings")
+    settings = {k: v for k, v in settings.items() if k not in ("penalty", "lam", "lam_l2")}
+    base = parse_config(settings)
+    try:
+        return name.strip(), StudySpec(tuple(penalties), shared, data.get("seeds", 1), base, per_penalty)
+    except ConfigError as exc:
+        raise ApiError(400, exc.message, exc.field) from None
+
+
+def _lambdas(data: dict[str, Any]) -> tuple[tuple[float, ...], dict[str, tuple[float, ...]]]:
+    if "lam_range" in data:
+        r = data["lam_range"]
+        if not isinstance(r, dict) or set(r) != {"low", "high", "count"}:
+            raise ApiError(400, 'must be {"low": λ, "high": λ, "count": n}', "lam_range")
+        if not all(isinstance(r[k], (int, float)) and not isinstance(r[k], bool) for k in r):
+            raise ApiError(400, "low, high and count must be numbers", "lam_range")
+        try:
+            return log_range(float(r["low"]), float(r["high"]), r["count"]), {}
+        except ConfigError as exc:
+            raise ApiError(400, exc.message, "lam_range") from None
+    lams = data.get("lams", [1e-4, 1e-3, 1e-2])
+    if isinstance(lams, dict):
+        if not all(isinstance(v, list) for v in lams.values()):
+            raise ApiError(400, "per-penalty λ values must be lists", "lams")
+        return (), {str(k): tuple(v) for k, v in lams.items()}
+    if not isinstance(lams, list):
+        raise ApiError(400, "must be a list of λ values (or an object of lists per penalty)", "lams")
+    return tuple(lams), {}
+
+
+def study_or_404(study_id: int) -> dict[str, Any]:
+    study = lab().store.get_study(study_id)
+    if study is None:
+        raise ApiError(404, f"there is no study {study_id}")
+    return study
+
+
+def study_view(study: dict[str, Any]) -> dict[str, Any]:
+    """A study with its runs, per-setting aggregates over seeds, and the best setting."""
+    runs = lab().store.study_runs(study["id"])
+    rows = [run_metrics(r["settings"], r["final_event"]) for r in runs]
+    finished = [r for r in rows if "test_accuracy" in r]
+    summaries = aggregate(finished)
+    verdict = best_setting(summaries)
+    counts = {status: sum(r["status"] == status for r in runs) for status in {r["status"] for r in runs}}
+    return {
+        "id": study["id"], "name": study["name"], "created": iso(study["created"]), "spec": study["spec"],
+        "counts": counts, "runs": [run_summary(r, lab().hub) | {"metrics": m} for r, m in zip(runs, rows)],
+        "settings": to_jsonable(summaries), "best": to_jsonable(verdict),
+        "verdict": verdict.sentence() if verdict else None,
+    }
+
+
+@bp.get("/presets")
+def presets():
+    return jsonify(PRESETS)
+
+
+@bp.post("")
+@job_errors
+def create_study():
+    name, spec = spec_from_body(json_body())
+    configs = spec.configs()
+    jobs = lab().jobs
+    jobs.check_room(len(configs))
+    stored_spec = {"penalties": list(spec.penalties), "lams": list(spec.lams),
+                   "lams_by_penalty": {k: list(v) for k, v in spec.lams_by_penalty.items()},
+                   "seeds": spec.seeds, "settings": spec.base.to_dict()}
+    study_id = lab().store.create_study(name, stored_spec)
+    runs = [jobs.submit(c, f"{c.describe_penalty()} · seed {c.seed}", study_id=study_id) for c in configs]
+    return jsonify({"id": study_id, "name": name, "runs": [r["id"] for r in runs]}), 201
+
+
+@bp.get("")
+def list_studies():
+    return jsonify([{"id": s["id"], "name": s["name"], "created": iso(s["created"]), "spec": s["spec"]}
+                    for s in lab().store.list_studies()])
+
+
+@bp.get("/<int:study_id>")
+def get_study(study_id: int):
+    return jsonify(study_view(study_or_404(study_id)))
+
+
+@bp.get("/<int:study_id>.csv")
+def study_csv(study_id: int):
+    study_or_404(study_id)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for run in lab().store.study_runs(study_id):
+        final = run["final_event"] or {}
+        writer.writerow({**run["settings"], **{k: final.get(k) for k in CSV_FIELDS if k in final},
+                         "run": run["id"], "status": run["status"], "reason": run["reason"]})
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=normlab-study-{study_id}.csv"})

@@ -1,0 +1,190 @@
+"""Regularization studies: penalties × λ values × seeds, and what their results add up to.
+
+A study expands into one RunConfig per (penalty, λ, seed). Runs of one seed share the
+data subset, the initial weights and the batch order (see ``training.RandomStreams``),
+so within a seed λ is the only change. Aggregates are over seeds, per setting.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .config import RANGES, ConfigError, RunConfig
+from .penalties import PENALTY_NAMES
+
+MAX_LAMBDAS = 20
+MAX_SEEDS = 10
+MAX_RUNS = 300
+# Metrics aggregated per setting; "gap" is train accuracy (running, last epoch) minus test accuracy.
+METRICS = ("test_accuracy", "sparsity", "l1_norm", "l2_norm", "gap", "seconds")
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What to sweep. ``none`` runs once per seed whatever the λ list; elastic net uses λ for both parts."""
+
+    penalties: tuple[str, ...]
+    lams: tuple[float, ...]
+    seeds: int
+    base: RunConfig = field(default_factory=RunConfig)
+    # Optional λ lists for single penalties (e.g. the seed study: L2 0.01, L1 1e-4); others use ``lams``.
+    lams_by_penalty: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.penalties:
+            raise ConfigError("penalties", f"choose at least one of {', '.join(PENALTY_NAMES)}")
+        for p in self.penalties:
+            if p not in PENALTY_NAMES:
+                raise ConfigError("penalties", f"must be among {', '.join(PENALTY_NAMES)}; got {str(p)[:20]!r}")
+        if len(set(self.penalties)) != len(self.penalties):
+            raise ConfigError("penalties", "a penalty is listed twice")
+        for p in self.penalties:
+            if p != "none":
+                _check_lambdas(self.lambdas_for(p))
+        for p in self.lams_by_penalty:
+            if p not in self.penalties:
+                raise ConfigError("lams", f"λ values are given for {str(p)[:20]!r}, which is not among the penalties")
+        if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or not 1 <= self.seeds <= MAX_SEEDS:
+            raise ConfigError("seeds", f"must be a whole number from 1 to {MAX_SEEDS}")
+        if len(self.configs()) > MAX_RUNS:
+            raise ConfigError("seeds", f"this study has {len(self.configs())} runs; at most {MAX_RUNS} are allowed")
+
+    def lambdas_for(self, penalty: str) -> tuple[float, ...]:
+        return tuple(self.lams_by_penalty.get(penalty, self.lams))
+
+    def settings(self) -> list[tuple[str, float]]:
+        """The (penalty, λ) pairs, in order; 'none' once."""
+        out = []
+        for p in self.penalties:
+            out.extend([("none", 0.0)] if p == "none" else [(p, float(lam)) for lam in sorted(set(self.lambdas_for(p)))])
+        return out
+
+    def configs(self) -> list[RunConfig]:
+        """One config per setting and seed (seeds are base.seed, base.seed + 1, ...)."""
+        return [
+            replace(self.base, penalty=p, lam=lam, lam_l2=lam if p == "elastic" else 0.0, seed=self.base.seed + i)
+            for i in range(self.seeds)
+            for p, lam in self.settings()
+        ]
+
+
+def _check_lambdas(lams: Sequence[float]) -> None:
+    if not lams:
+        raise ConfigError("lams", "give at least one λ for l1, l2 or elastic")
+    if len(lams) > MAX_LAMBDAS:
+        raise ConfigError("lams", f"at most {MAX_LAMBDAS} values, got {len(lams)}")
+    low, high = RANGES["lam"]
+    for lam in lams:
+        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not math.isfinite(lam) or not low < lam <= high:
+            raise ConfigError("lams", f"each λ must be a number above {low:g} and at most {high:g}; got {str(lam)[:20]}")
+
+
+def log_range(low: float, high: float, count: int) -> tuple[float, ...]:
+    """``count`` values evenly spaced on a log scale from ``low`` to ``high``, rounded to 3 significant digits."""
+    if not (isinstance(count, int) and 1 <= count <= MAX_LAMBDAS):
+        raise ConfigError("count", f"must be a whole number from 1 to {MAX_LAMBDAS}")
+    if not (0 < low <= high <= RANGES["lam"][1]):
+        raise ConfigError("lam_range", f"needs 0 < low ≤ high ≤ {RANGES['lam'][1]:g}")
+    values = np.geomspace(low, high, count)
+    return tuple(float(f"{v:.3g}") for v in values)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean, sample standard deviation, min and max of one metric over ``n`` seeds."""
+
+    mean: float
+    std: float
+    low: float
+    high: float
+    n: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> "Spread | None":
+        values = [v for v in values if v is not None and math.isfinite(v)]
+        if not values:
+            return None
+        array = np.asarray(values, dtype=float)
+        std = float(array.std(ddof=1)) if len(array) > 1 else 0.0
+        return cls(float(array.mean()), std, float(array.min()), float(array.max()), len(array))
+
+
+@dataclass(frozen=True)
+class SettingSummary:
+    """One (penalty, λ) setting aggregated over its finished runs."""
+
+    penalty: str
+    lam: float
+    runs: int
+    metrics: dict[str, Spread | None]
+
+
+def aggregate(results: Iterable[Mapping[str, Any]]) -> list[SettingSummary]:
+    """Group finished runs by (penalty, lam) and summarise METRICS over seeds.
+
+    Each result needs ``penalty``, ``lam`` and any of METRICS; missing values are skipped.
+    """
+    groups: dict[tuple[str, float], list[Mapping[str, Any]]] = {}
+    for r in results:
+        groups.setdefault((r["penalty"], float(r["lam"])), []).append(r)
+    return [
+        SettingSummary(penalty, lam, len(rows), {m: Spread.of([row.get(m) for row in rows]) for m in METRICS})
+        for (penalty, lam), rows in sorted(groups.items(), key=lambda kv: (PENALTY_NAMES.index(kv[0][0]), kv[0][1]))
+    ]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The best setting by mean test accuracy, against the no-penalty baseline."""
+
+    penalty: str
+    lam: float
+    accuracy: float
+    baseline: float | None
+    difference: float | None
+    spread: float | None
+    exceeds_spread: bool | None
+
+    def sentence(self) -> str:
+        head = f"best: {self.penalty}" + ("" if self.penalty == "none" else f" λ={self.lam:g}") + f", test accuracy {self.accuracy:.4f}"
+        if self.difference is None or self.penalty == "none":
+            return head
+        judged = "larger" if self.exceeds_spread else "not larger"
+        return (f"{head}; {self.difference:+.4f} against no penalty, {judged} than the seed-to-seed spread "
+                f"(±{self.spread:.4f})")
+
+
+def best_setting(summaries: Sequence[SettingSummary]) -> Verdict | None:
+    """The setting with the highest mean test accuracy, and how it compares with 'none'.
+
+    The difference counts as real when it is larger than the seed-to-seed standard
+    deviation of either setting (with one seed there is no spread to compare with).
+    """
+    scored = [s for s in summaries if s.metrics.get("test_accuracy")]
+    if not scored:
+        return None
+    best = max(scored, key=lambda s: s.metrics["test_accuracy"].mean)
+    acc = best.metrics["test_accuracy"]
+    base = next((s.metrics["test_accuracy"] for s in scored if s.penalty == "none"), None)
+    if base is None:
+        return Verdict(best.penalty, best.lam, acc.mean, None, None, None, None)
+    spread = max(acc.std, base.std)
+    difference = acc.mean - base.mean
+    exceeds = abs(difference) > spread if min(acc.n, base.n) > 1 else None
+    return Verdict(best.penalty, best.lam, acc.mean, base.mean, difference, spread, exceeds)
+
+
+def run_metrics(settings: Mapping[str, Any], final: Mapping[str, Any] | None) -> dict[str, Any]:
+    """One run's row for ``aggregate``: its setting and, if it finished, its METRICS.
+
+    ``final`` is the run's final event as a dict (``event_to_dict``), or None.
+    """
+    row: dict[str, Any] = {"penalty": settings["penalty"], "lam": settings["lam"], "seed": settings["seed"]}
+    if final and final.get("event") == "done":
+        row.update({m: final.get(m) for m in METRICS if m in final})
+        if isinstance(final.get("train_accuracy"), float) and isinstance(final.get("test_accuracy"), float):
+            row["gap"] = final["train_accuracy"] - final["test_accuracy"]
+    return row

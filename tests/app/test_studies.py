@@ -1,0 +1,108 @@
+"""Studies through the API and the CLI, with tiny synthetic runs."""
+import csv
+import io
+import json
+
+import pytest
+
+from app.cli import main
+
+from .conftest import TINY, wait_finished
+
+
+def test_study_runs_through_the_queue_and_aggregates(client):
+    body = {"name": "tiny sweep", "penalties": ["none", "l1"], "lams": [1e-3, 1e-2], "seeds": 2, "settings": TINY}
+    response = client.post("/api/studies", json=body)
+    assert response.status_code == 201, response.get_json()
+    created = response.get_json()
+    assert len(created["runs"]) == 2 * 3
+    for run_id in created["runs"]:
+        assert wait_finished(client, run_id)["status"] == "completed"
+    study = client.get(f"/api/studies/{created['id']}").get_json()
+    assert study["name"] == "tiny sweep" and study["counts"] == {"completed": 6}
+    assert [(s["penalty"], s["lam"], s["runs"]) for s in study["settings"]] == [
+        ("none", 0.0, 2), ("l1", 1e-3, 2), ("l1", 1e-2, 2)]
+    acc = study["settings"][1]["metrics"]["test_accuracy"]
+    values = [r["metrics"]["test_accuracy"] for r in study["runs"] if r["settings"]["lam"] == 1e-3]
+    assert acc["mean"] == pytest.approx(sum(values) / 2) and acc["n"] == 2
+    assert study["best"]["penalty"] in ("none", "l1") and study["verdict"].startswith("best:")
+    assert all(r["study"] == created["id"] for r in study["runs"])
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/api/studies/{created['id']}.csv").get_data(as_text=True))))
+    assert len(rows) == 6 and {r["seed"] for r in rows} == {"0", "1"} and all(r["test_accuracy"] for r in rows)
+
+
+def test_paired_runs_share_initial_weights(client):
+    created = client.post("/api/studies", json={"penalties": ["none", "l2"], "lams": [0.1], "seeds": 1,
+                                                "settings": TINY}).get_json()
+    starts = []
+    for run_id in created["runs"]:
+        wait_finished(client, run_id)
+        starts.append(client.get(f"/api/runs/{run_id}/metrics").get_json()["start"])
+    assert starts[0]["init_checksum"] == starts[1]["init_checksum"]
+    assert starts[0]["subset_checksum"] == starts[1]["subset_checksum"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"penalties": ["l4"]}, "penalties"),
+    ({"penalties": "l1"}, "penalties"),
+    ({"lams": [-1]}, "lams"),
+    ({"lams": "1e-3"}, "lams"),
+    ({"lam_range": {"low": 1e-5, "high": 1e-1}}, "lam_range"),
+    ({"lam_range": {"low": 1, "high": 0.1, "count": 3}}, "lam_range"),
+    ({"seeds": 11}, "seeds"),
+    ({"seeds": True}, "seeds"),
+    ({"settings": {"hidden": 0}}, "hidden"),
+    ({"name": ""}, "name"),
+    ({"surprise": 1}, "surprise"),
+])
+def test_bad_study_bodies(client, body, field):
+    response = client.post("/api/studies", json=body)
+    assert response.status_code == 400 and response.get_json()["field"] == field
+    assert client.get("/api/studies").get_json() == [] and client.get("/api/runs").get_json() == []
+
+
+def test_presets_and_unknown_study(client):
+    presets = client.get("/api/studies/presets").get_json()
+    assert presets["seed"]["lams"] == {"l2": [0.01], "l1": [1e-4]}
+    assert presets["sweep"]["lam_range"] == {"low": 1e-5, "high": 1e-1, "count": 5} and presets["sweep"]["seeds"] == 3
+    response = client.get("/api/studies/77")
+    assert response.status_code == 404 and response.get_json() == {"error": "there is no study 77"}
+
+
+def test_seed_preset_expands_to_the_seed_study(client):
+    preset = client.get("/api/studies/presets").get_json()["seed"]
+    created = client.post("/api/studies", json={**preset, "settings": TINY}).get_json()
+    runs = [client.get(f"/api/runs/{i}").get_json()["settings"] for i in created["runs"]]
+    assert [(r["penalty"], r["lam"]) for r in runs] == [("none", 0.0), ("l2", 0.01), ("l1", 1e-4)]
+    for run_id in created["runs"]:
+        wait_finished(client, run_id)
+
+
+SMALL = ["--dataset", "synthetic", "--train-size", "300", "--epochs", "1", "--hidden", "8", "--batch-size", "50"]
+
+
+def test_cli_sweep_table(capsys):
+    assert main(["sweep", *SMALL, "--penalties", "none,l1", "--lams", "1e-3,1e-2", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("seed 1:") == 3 and "test acc (mean ± sd)" in out
+    table = out[out.index("penalty  "):]
+    assert "l1       0.001  2" in table and " ± " in table and "best:" in out
+
+
+def test_cli_sweep_json_and_range(capsys):
+    assert main(["sweep", *SMALL, "--penalties", "l2", "--lam-range", "1e-4:1e-2:3", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["event"] for line in lines] == ["done", "done", "done", "study"]
+    assert [s["lam"] for s in lines[-1]["settings"]] == [1e-4, 1e-3, 1e-2]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--penalties", "l5"], "--penalties: must be among"),
+    (["--lams", "a,b"], "--lams: expected numbers"),
+    (["--lam-range", "1:2"], "--lam-range: expected LOW:HIGH:COUNT"),
+    (["--seeds", "0"], "--seeds: must be a whole number from 1 to 10"),
+])
+def test_cli_sweep_bad_flags(capsys, flags, message):
+    with pytest.raises(SystemExit):
+        main(["sweep", *SMALL, *flags])
+    assert message in capsys.readouterr().err
