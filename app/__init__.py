@@ -16,6 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "PRELOAD_DATASET": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SOCK_SERVER_OPTIONS": {"ping_interval": 25, "max_message_size": 64 * 1024},
+    "MAX_SOCKETS": 64,
     "ALLOWED_HOSTS": (),
     "TOKEN": None,
 }

@@ -27,6 +27,8 @@ class Lab:
         self.jobs = JobManager(self.store, self.hub, self.datasets, workers, queue_limit)
         self._stopping = threading.Event()
         self.executor = "thread"
+        self._sockets_lock = threading.Lock()
+        self.open_sockets = 0
 
     def start(self) -> None:
         self.jobs.start()
@@ -47,9 +49,17 @@ class Lab:
         thread.start()
         return thread
 
+    def socket_opened(self) -> None:
+        with self._sockets_lock:
+            self.open_sockets += 1
+
+    def socket_closed(self) -> None:
+        with self._sockets_lock:
+            self.open_sockets -= 1
+
     def status(self) -> dict[str, Any]:
         return {"executor": self.executor, "workers": self.jobs.workers, "queue_length": self.jobs.queue_length(),
-                "queue_limit": self.jobs.queue_limit, "data": self.data_progress}
+                "queue_limit": self.jobs.queue_limit, "open_sockets": self.open_sockets, "data": self.data_progress}
 
     def shutdown(self) -> None:
         """Stop sockets and workers; runs cut short are marked interrupted."""

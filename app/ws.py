@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, jsonify, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
@@ -26,12 +26,18 @@ MAX_SUBSCRIPTIONS = 500
 STORE_RECHECK_SECONDS = 0.5
 
 
-class MessageError(ValueError):
-    """A client message that cannot be used; ``field`` names the part."""
+# Close codes (RFC 6455): the payload was not what the protocol allows.
+CLOSE_INVALID_DATA = 1007
+CLOSE_POLICY = 1008
 
-    def __init__(self, message: str, field: str | None = None):
+
+class MessageError(ValueError):
+    """A client message that cannot be used; ``field`` names the part. ``fatal`` ones close the socket."""
+
+    def __init__(self, message: str, field: str | None = None, fatal: bool = False):
         super().__init__(message)
         self.field = field
+        self.fatal = fatal
 
 
 class Subscription:
@@ -76,6 +82,8 @@ class StreamClient:
             if exc.field:
                 body["field"] = exc.field
             self.send(body)
+            if exc.fatal:
+                self.ws.close(reason=CLOSE_INVALID_DATA, message=str(exc)[:120])
 
     def apply(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -90,6 +98,8 @@ class StreamClient:
                 if self.lab.store.get_run(run_id) is None:
                     raise MessageError(f"there is no run {run_id}", "runs")
                 self.subscriptions[run_id] = Subscription(seq)
+        elif kind == "ping":
+            self.send({"type": "pong", "time": message.get("time") if isinstance(message.get("time"), (int, float)) else None})
         elif kind == "unsubscribe":
             runs = message.get("runs")
             if not isinstance(runs, list):
@@ -97,7 +107,7 @@ class StreamClient:
             for run_id in runs:
                 self.subscriptions.pop(parse_run_id(run_id), None)
         else:
-            raise MessageError(f"unknown message type {str(kind)[:40]!r}; expected subscribe or unsubscribe", "type")
+            raise MessageError(f"unknown message type {str(kind)[:40]!r}; expected subscribe, unsubscribe or ping", "type")
 
     # -- server messages -------------------------------------------------------------
     def send_updates(self, now: float) -> bool:
@@ -144,12 +154,13 @@ class StreamClient:
 
 
 def parse_message(raw: str | bytes) -> dict[str, Any]:
+    """A client message must be a JSON object; anything else is malformed and ends the socket."""
     try:
         message = json.loads(raw)
     except (ValueError, RecursionError):
-        raise MessageError("the message is not valid JSON") from None
+        raise MessageError("the message is not valid JSON; closing", fatal=True) from None
     if not isinstance(message, dict):
-        raise MessageError('a message must be a JSON object with a "type"')
+        raise MessageError('a message must be a JSON object with a "type"; closing', fatal=True)
     return message
 
 
@@ -171,10 +182,24 @@ def parse_seq(value: Any) -> int:
     return value
 
 
+@bp.before_app_request
+def limit_sockets():
+    """Refuse a new socket when MAX_SOCKETS are open (each holds a server thread)."""
+    if request.path == "/ws":
+        lab = current_app.extensions["normlab"]
+        limit = current_app.config["MAX_SOCKETS"]
+        if lab.open_sockets >= limit:
+            return jsonify({"error": f"{limit} live connections are open (the limit); close some tabs"}), 503
+    return None
+
+
 @sock.route("/ws", bp=bp)
 def stream(ws) -> None:
-    client = StreamClient(ws, current_app.extensions["normlab"])
+    lab = current_app.extensions["normlab"]
+    lab.socket_opened()
     try:
-        client.serve()
+        StreamClient(ws, lab).serve()
     except ConnectionClosed:
         pass
+    finally:
+        lab.socket_closed()

@@ -36,6 +36,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "dtype": DTYPES,
 }
 INT_FIELDS = ("hidden", "epochs", "batch_size", "train_size", "seed")
+# Resource caps across fields: total examples seen (time) and one batch's activations (memory).
+MAX_EXAMPLE_PASSES = 20_000_000  # epochs × train_size: 1000 epochs of the seed's 20 000 examples
+MAX_BATCH_ACTIVATIONS = 16_777_216  # batch_size × hidden (64 MB of float32 per buffer)
 
 
 class ConfigError(ValueError):
@@ -76,6 +79,12 @@ class RunConfig:
             object.__setattr__(self, "lam_l2", 0.0)
         if self.batch_size > self.train_size:
             raise ConfigError("batch_size", f"must be at most train_size ({self.train_size}), got {self.batch_size}")
+        if self.epochs * self.train_size > MAX_EXAMPLE_PASSES:
+            raise ConfigError("epochs", f"epochs × train_size must be at most {MAX_EXAMPLE_PASSES:,} "
+                                        f"(got {self.epochs * self.train_size:,}); such a run would take days")
+        if self.batch_size * self.hidden > MAX_BATCH_ACTIVATIONS:
+            raise ConfigError("batch_size", f"batch_size × hidden must be at most {MAX_BATCH_ACTIVATIONS:,} "
+                                            f"(got {self.batch_size * self.hidden:,}) to keep memory bounded")
 
     @classmethod
     def from_dict(cls, data: Any) -> "RunConfig":

@@ -54,3 +54,13 @@ def test_lambda_that_does_not_apply_is_normalised():
     assert RunConfig(penalty="none", lam=0.5).lam == 0.0
     assert RunConfig(penalty="l2", lam=0.5, lam_l2=0.3).lam_l2 == 0.0
     assert RunConfig(penalty="elastic", lam=0.5, lam_l2=0.3).lam_l2 == 0.3
+
+
+def test_resource_caps_name_the_limit():
+    with pytest.raises(ConfigError, match="epochs × train_size must be at most 20,000,000") as info:
+        RunConfig(epochs=1000, train_size=60000)
+    assert info.value.field == "epochs"
+    with pytest.raises(ConfigError, match="batch_size × hidden must be at most") as info:
+        RunConfig(train_size=60000, batch_size=60000, hidden=4096)
+    assert info.value.field == "batch_size"
+    RunConfig(epochs=1000, train_size=20000)  # the largest allowed is fine

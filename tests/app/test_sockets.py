@@ -1,0 +1,80 @@
+"""Sockets end cleanly: malformed and oversize messages, the socket cap, and no thread left behind."""
+import json
+import threading
+import time
+
+from simple_websocket import Client, ConnectionClosed
+
+from .conftest import LiveServer, wait_for
+
+
+def open_socket(server):
+    ws = Client.connect(server.ws_url)
+    ws.send(json.dumps({"type": "ping"}))  # a reply nudges the hello out (see test_ws)
+    assert json.loads(ws.receive(timeout=5))["type"] == "hello"
+    assert json.loads(ws.receive(timeout=5))["type"] == "pong"
+    return ws
+
+
+def closed_by_server(ws, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ws.receive(timeout=0.2)
+    except ConnectionClosed:
+        return True
+    return False
+
+
+def test_malformed_message_gets_a_reason_and_the_socket_closes(live_server):
+    lab = live_server.app.extensions["normlab"]
+    ws = open_socket(live_server)
+    ws.send("this is not json")
+    error = json.loads(ws.receive(timeout=5))
+    assert error["type"] == "error" and "not valid JSON" in error["error"]
+    assert closed_by_server(ws)
+    assert ws.close_reason == 1007
+    wait_for(lambda: lab.open_sockets == 0, timeout=5, message="the handler to exit")
+
+
+def test_oversize_message_closes_the_socket_and_the_handler_exits(live_server):
+    lab = live_server.app.extensions["normlab"]
+    ws = open_socket(live_server)
+    ws.send(json.dumps({"type": "subscribe", "runs": {}, "padding": "x" * 100_000}))
+    assert closed_by_server(ws)
+    assert ws.close_reason == 1009
+    wait_for(lambda: lab.open_sockets == 0, timeout=5, message="the handler to exit")
+
+
+def test_socket_cap_refuses_the_next_handshake(make_app):
+    server = LiveServer(make_app(MAX_SOCKETS=2))
+    try:
+        first, second = open_socket(server), open_socket(server)
+        wait_for(lambda: server.app.extensions["normlab"].open_sockets == 2)
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        conn.request("GET", "/ws", headers={"Upgrade": "websocket", "Connection": "Upgrade",
+                                            "Sec-WebSocket-Key": "MDEyMzQ1Njc4OWFiY2RlZg==", "Sec-WebSocket-Version": "13"})
+        response = conn.getresponse()
+        assert response.status == 503 and b"the limit" in response.read()
+        conn.close()
+        first.close()
+        second.close()
+    finally:
+        server.stop()
+
+
+def test_thread_count_returns_to_baseline_after_100_sockets(live_server):
+    lab = live_server.app.extensions["normlab"]
+    open_socket(live_server).close()  # warm up the server's own threads
+    wait_for(lambda: lab.open_sockets == 0)
+    time.sleep(0.3)
+    baseline = threading.active_count()
+    for _ in range(10):
+        sockets = [open_socket(live_server) for _ in range(10)]
+        for ws in sockets:
+            ws.close()
+    wait_for(lambda: lab.open_sockets == 0, timeout=10, message="every handler to exit")
+    wait_for(lambda: threading.active_count() <= baseline, timeout=10,
+             message=f"threads back to {baseline} (now {threading.active_count()})")
