@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE": "normlab.sqlite",
+    "DB_TIMEOUT": 10.0,
     "DATA_DIR": None,
     "WORKERS": 1,
     "QUEUE_LIMIT": 100,
@@ -31,7 +32,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder=str(ROOT / "templates"))
     app.config.update(DEFAULTS)
     app.config.update(config or {})
-    lab = Lab(app.config["DATABASE"], app.config["DATA_DIR"], int(app.config["WORKERS"]), int(app.config["QUEUE_LIMIT"]))
+    lab = Lab(app.config["DATABASE"], app.config["DATA_DIR"], int(app.config["WORKERS"]), int(app.config["QUEUE_LIMIT"]),
+              float(app.config["DB_TIMEOUT"]))
     app.extensions["normlab"] = lab
     init_security(app)
     api.init_errors(app)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from .datasets import DatasetCache
 from .hub import StreamHub
 from .jobs import JobManager
-from .store import Store
+from .store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +18,14 @@ log = logging.getLogger(__name__)
 class Lab:
     """What one dashboard process owns; reachable as ``app.extensions["normlab"]``."""
 
-    def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int):
-        self.store = Store(database)
+    def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int,
+                 db_timeout: float = 10.0):
+        self.store = Store(database, db_timeout)
         self.store.initialize()
-        self.interrupted = self.store.mark_interrupted()
+        try:
+            self.interrupted = self.store.mark_interrupted()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot use the database {database}: {exc}") from exc
         self.hub = StreamHub()
         self.data_progress: dict[str, dict[str, Any]] = {}
         self.datasets = DatasetCache(data_dir, self._on_data_progress)

@@ -23,6 +23,18 @@ def default_database() -> Path:
     return base / "normlab" / "normlab.sqlite"
 
 
+def db_timeout_from_env() -> float:
+    """Seconds to wait for a locked database: ``$NORMLAB_DB_TIMEOUT``, default 10."""
+    raw = os.environ.get("NORMLAB_DB_TIMEOUT", "10")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 600:
+        raise SystemExit(f"error: NORMLAB_DB_TIMEOUT must be a number of seconds from 0 to 600, got {raw[:20]!r}")
+    return value
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -46,6 +58,7 @@ def serve(host: str, port: int, database: Path, data_dir: str | None, workers: i
         print(f"\n  WARNING: normlab is listening on {host}, not just this machine. Every request must carry "
               f"its token; open the address below with ?token=… once.\n", file=sys.stderr)
     app = create_app({"DATABASE": str(database), "DATA_DIR": data_dir, "WORKERS": workers, "TOKEN": token,
+                      "DB_TIMEOUT": db_timeout_from_env(),
                       "ALLOWED_HOSTS": allowed_hosts, "QUEUE_LIMIT": queue_limit, "PRELOAD_DATASET": preload})
     lab = app.extensions["normlab"]
     if lab.interrupted:
