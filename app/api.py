@@ -62,7 +62,10 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object (an empty body counts as {})."""
     if not request.get_data(cache=True):
         return {}
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise ApiError(400, "the body is nested too deeply", "body") from None
     if data is None:
         raise ApiError(400, "the body must be JSON (Content-Type: application/json)", "body")
     if not isinstance(data, dict):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import logging
 import time
 from typing import Any
@@ -99,7 +100,9 @@ class StreamClient:
                     raise MessageError(f"there is no run {run_id}", "runs")
                 self.subscriptions[run_id] = Subscription(seq)
         elif kind == "ping":
-            self.send({"type": "pong", "time": message.get("time") if isinstance(message.get("time"), (int, float)) else None})
+            stamp = message.get("time")
+            finite = isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and math.isfinite(stamp)
+            self.send({"type": "pong", "time": stamp if finite else None})
         elif kind == "unsubscribe":
             runs = message.get("runs")
             if not isinstance(runs, list):
