@@ -117,6 +117,8 @@ class Store:
             return int(cur.lastrowid)
 
     def get_study(self, study_id: int) -> dict | None:
+        if not _is_row_id(study_id):
+            return None
         row = self.connection().execute("SELECT * FROM studies WHERE id = ?", (study_id,)).fetchone()
         return {**dict(row), "spec": json.loads(row["spec"])} if row else None
 
@@ -133,6 +135,8 @@ class Store:
             return conn.execute("DELETE FROM studies WHERE id = ?", (study_id,)).rowcount > 0
 
     def get_run(self, run_id: int) -> dict | None:
+        if not _is_row_id(run_id):
+            return None
         row = self.connection().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run_row(row) if row else None
 
@@ -252,6 +256,11 @@ class Store:
         if row is None or row["first_layer"] is None:
             return None
         return np.frombuffer(row["first_layer"], dtype="<f4").reshape(json.loads(row["shape"]))
+
+
+def _is_row_id(value: int) -> bool:
+    """SQLite row ids are 64-bit; larger numbers name nothing (and would overflow the binding)."""
+    return 0 < value < 2**63
 
 
 def _real(x: float) -> float | None:
