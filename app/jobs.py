@@ -7,19 +7,14 @@ only appends to the hub and buffers rows for the store: it never touches a socke
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
-from contextlib import nullcontext
 from typing import Any
 
-from threadpoolctl import threadpool_limits
+from engine import RunConfig
 
-from engine import RunConfig, train
-from engine.events import Event
-
-from .datasets import DatasetCache
+from .executors import Executor
 from .hub import StreamHub
 from .recorder import Recorder
 from .serializers import run_summary
@@ -41,10 +36,10 @@ class QueueFull(Exception):
 class JobManager:
     """Owns the queue, the workers and the cancel flags of running runs."""
 
-    def __init__(self, store: Store, hub: StreamHub, datasets: DatasetCache, workers: int = 1, queue_limit: int = 100):
+    def __init__(self, store: Store, hub: StreamHub, executor: Executor, workers: int = 1, queue_limit: int = 100):
         self.store = store
         self.hub = hub
-        self.datasets = datasets
+        self.executor = executor
         self.workers = workers
         self.queue_limit = queue_limit
         self._queue: queue.Queue[int | None] = queue.Queue()
@@ -73,6 +68,7 @@ class JobManager:
             self._queue.put(None)
         for thread in self._threads:
             thread.join(timeout)
+        self.executor.close()
 
     # -- requests ------------------------------------------------------------------
     def submit(self, config: RunConfig, label: str | None = None, group: str | None = None,
@@ -143,9 +139,7 @@ class JobManager:
             status, reason = "failed", "the run stopped unexpectedly"
             try:
                 config = RunConfig.from_dict(run["settings"])
-                dataset = self.datasets.get(config.dataset)
-                with self._blas_limits():
-                    final = train(config, dataset, recorder.on_event, flag.is_set)
+                final = self.executor.run(config, recorder.on_event, flag.is_set)
                 status, reason = FINAL_STATUS[final.kind], getattr(final, "reason", None)
             except Exception as exc:
                 log.exception("run %s failed with an exception", run_id)
@@ -160,12 +154,6 @@ class JobManager:
                 self._cancel_flags.pop(run_id, None)
             if self.store.get_run(run_id) is not None:
                 self._announce(run_id)
-
-    def _blas_limits(self):
-        """Split the BLAS threads between concurrent runs (one run uses them all)."""
-        if self.workers <= 1:
-            return nullcontext()
-        return threadpool_limits(limits=max(1, (os.cpu_count() or 1) // self.workers))
 
     # -- helpers -------------------------------------------------------------------
     def _require(self, run_id: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .datasets import DatasetCache
+from .executors import ThreadExecutor
 from .hub import StreamHub
 from .jobs import JobManager
 from .store import Store, StoreError
@@ -29,9 +30,9 @@ class Lab:
         self.hub = StreamHub()
         self.data_progress: dict[str, dict[str, Any]] = {}
         self.datasets = DatasetCache(data_dir, self._on_data_progress)
-        self.jobs = JobManager(self.store, self.hub, self.datasets, workers, queue_limit)
+        self.executor = ThreadExecutor(self.datasets, workers)
+        self.jobs = JobManager(self.store, self.hub, self.executor, workers, queue_limit)
         self._stopping = threading.Event()
-        self.executor = "thread"
         self._sockets_lock = threading.Lock()
         self.open_sockets = 0
 
@@ -63,7 +64,7 @@ class Lab:
             self.open_sockets -= 1
 
     def status(self) -> dict[str, Any]:
-        return {"executor": self.executor, "workers": self.jobs.workers, "queue_length": self.jobs.queue_length(),
+        return {**self.executor.describe(), "workers": self.jobs.workers, "queue_length": self.jobs.queue_length(),
                 "queue_limit": self.jobs.queue_limit, "open_sockets": self.open_sockets, "data": self.data_progress}
 
     def shutdown(self) -> None:

@@ -1,13 +1,13 @@
 """A failing run fails alone; cancel is prompt; the debugger is never reachable."""
 import logging
 
-import app.jobs
+import app.executors.thread
 
 from .conftest import TINY, wait_finished, wait_for
 
 
 def test_engine_exception_is_recorded_logged_and_the_next_run_starts(client, monkeypatch, caplog):
-    real_train = app.jobs.train
+    real_train = app.executors.thread.train
     calls = []
 
     def exploding_train(config, dataset, on_event, should_stop):
@@ -16,7 +16,7 @@ def test_engine_exception_is_recorded_logged_and_the_next_run_starts(client, mon
             raise RuntimeError("boom inside the engine")
         return real_train(config, dataset, on_event, should_stop)
 
-    monkeypatch.setattr(app.jobs, "train", exploding_train)
+    monkeypatch.setattr(app.executors.thread, "train", exploding_train)
     caplog.set_level(logging.ERROR, logger="app.jobs")
     first = client.post("/api/runs", json=TINY).get_json()
     second = client.post("/api/runs", json=TINY).get_json()

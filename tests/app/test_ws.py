@@ -79,7 +79,7 @@ def total_events(server, run_id):
 
 def test_live_viewer_gets_every_event_once_in_order(live_server):
     viewer = Viewer(live_server)
-    run = post(live_server, "/api/runs", STREAMED)
+    run = post(live_server, "/api/runs", {**STREAMED, "epochs": 30, "hidden": 64})  # ~1 s of training
     viewer.subscribe({run["id"]: -1})
     viewer.until_final(run["id"])
     assert viewer.seqs[run["id"]] == list(range(total_events(live_server, run["id"])))

@@ -1,0 +1,32 @@
+"""The executor interface the job manager drives."""
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+from engine import RunConfig
+from engine.events import Event
+
+EventSink = Callable[[Event], None]
+StopCheck = Callable[[], bool]
+
+
+class WorkerLost(RuntimeError):
+    """The process or machine running a run went away; the message says which and how."""
+
+
+class Executor(Protocol):
+    """Runs one training run to its end, from a job-manager worker thread.
+
+    ``run`` blocks until the run ends and returns its final event. It must deliver every
+    event to ``on_event`` in order, in the calling thread, and stop the run within a batch
+    or two once ``should_stop()`` is true. It raises (e.g. WorkerLost) when the run could
+    not finish; the job manager records the message as the run's reason.
+    """
+
+    name: str
+
+    def describe(self) -> dict: ...
+
+    def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,44 @@
+"""The default executor: train in the job manager's own worker thread."""
+from __future__ import annotations
+
+import os
+from contextlib import nullcontext
+
+from threadpoolctl import threadpool_limits
+
+from engine import RunConfig, train
+from engine.events import Event
+
+from ..datasets import DatasetCache
+from .base import EventSink, StopCheck
+
+
+class ThreadExecutor:
+    """Runs the engine in the calling thread; datasets are loaded once and shared read-only."""
+
+    name = "thread"
+
+    def __init__(self, datasets: DatasetCache, concurrent_runs: int = 1):
+        self.datasets = datasets
+        self.concurrent_runs = concurrent_runs
+
+    def describe(self) -> dict:
+        return {"executor": self.name}
+
+    def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
+        dataset = self.datasets.get(config.dataset)
+        with self._blas_limits():
+            return train(config, dataset, on_event, should_stop)
+
+    def _blas_limits(self):
+        """Split the BLAS threads between concurrent runs (one run uses them all).
+
+        threadpoolctl's limits are process-wide, so with several runs this is a ceiling for
+        all of them together; the process executor gives each run its own.
+        """
+        if self.concurrent_runs <= 1:
+            return nullcontext()
+        return threadpool_limits(limits=max(1, (os.cpu_count() or 1) // self.concurrent_runs))
+
+    def close(self) -> None:
+        pass
