@@ -154,3 +154,32 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     out = {"event": event.kind}
     out.update(to_jsonable(event))
     return out
+
+
+EVENT_TYPES = {cls.kind: cls for cls in (StartEvent, BatchEvent, EpochEvent, DoneEvent, FailedEvent, CancelledEvent)}
+
+
+def _from_jsonable(value: Any) -> Any:
+    if value == "NaN":
+        return math.nan
+    if value == "Infinity":
+        return math.inf
+    if value == "-Infinity":
+        return -math.inf
+    return value
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from ``event_to_dict``'s output (e.g. after crossing a process or machine)."""
+    cls = EVENT_TYPES[data["event"]]
+    values = {f.name: _from_jsonable(data[f.name]) for f in fields(cls)}
+    if cls is EpochEvent:
+        values["weights"] = tuple(
+            WeightStats(w["name"], tuple(w["shape"]), w["l1"], w["l2"], w["sparsity"], tuple(w["histogram"]))
+            for w in values["weights"])
+    if cls is DoneEvent:
+        values["confusion"] = tuple(tuple(row) for row in values["confusion"])
+        images = np.asarray(values["first_layer"], dtype=np.float32).reshape(-1, 28, 28)
+        images.flags.writeable = False
+        values["first_layer"] = images
+    return cls(**values)

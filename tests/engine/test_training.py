@@ -145,3 +145,19 @@ def test_batch_order_depends_on_the_seed_only():
     a, b = RandomStreams.from_seed(5), RandomStreams.from_seed(5)
     a.init.standard_normal(1000)  # drawing weights must not move the batch order
     np.testing.assert_array_equal(a.order.permutation(100), b.order.permutation(100))
+
+
+def test_events_round_trip_through_dicts(tiny_data):
+    import json
+
+    from engine.events import event_from_dict
+
+    events, _ = collect(BASE, tiny_data)
+    for event in events:
+        back = event_from_dict(json.loads(json.dumps(event_to_dict(event))))
+        assert type(back) is type(event)
+        if event.kind == "done":
+            np.testing.assert_array_equal(back.first_layer, event.first_layer)
+            assert back.confusion == event.confusion
+        else:
+            assert back == event
