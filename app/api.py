@@ -188,6 +188,30 @@ def weights(run_id: int):
                     "first_layer": None if images is None else [[round(float(v), 5) for v in img.ravel()] for img in images]})
 
 
+@bp.get("/runs/<int:run_id>/batches.csv")
+def batches_csv(run_id: int):
+    """Every per-batch point of the run (exports keep every point; only the charts downsample)."""
+    run_or_404(run_id)
+    return series_csv(run_id, "batch", ("step", "epoch", "batch", "loss", "data_loss", "penalty"))
+
+
+@bp.get("/runs/<int:run_id>/epochs.csv")
+def epochs_csv(run_id: int):
+    run_or_404(run_id)
+    return series_csv(run_id, "epoch", ("epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy",
+                                        "test_loss", "test_accuracy", "sparsity", "seconds", "train_seconds"))
+
+
+def series_csv(run_id: int, kind: str, columns: tuple[str, ...]) -> Response:
+    series = lab().store.read_events(run_id)[kind]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(zip(*(series[c] for c in columns)))
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=normlab-run-{run_id}-{kind}s.csv"})
+
+
 @bp.post("/runs/<int:run_id>/cancel")
 @job_errors
 def cancel(run_id: int):

@@ -167,3 +167,22 @@ def test_plotly_is_served_locally(client):
     with client.get("/static/vendor/plotly.min.js") as response:
         assert response.status_code == 200 and response.mimetype == "text/javascript"
         assert b"plotly" in response.data[:2000].lower()
+
+
+def test_series_csv_keep_every_point(client):
+    run = create(client)
+    wait_finished(client, run["id"])
+    rows = list(csv.reader(io.StringIO(client.get(f"/api/runs/{run['id']}/batches.csv").get_data(as_text=True))))
+    assert rows[0] == ["step", "epoch", "batch", "loss", "data_loss", "penalty"] and len(rows) == 1 + 12
+    rows = list(csv.reader(io.StringIO(client.get(f"/api/runs/{run['id']}/epochs.csv").get_data(as_text=True))))
+    assert rows[0][:2] == ["epoch", "step"] and [r[0] for r in rows[1:]] == ["1", "2"]
+    assert client.get("/api/runs/42/batches.csv").status_code == 404
+
+
+def test_weights_of_a_finished_run(client):
+    run = create(client)
+    wait_finished(client, run["id"])
+    weights = client.get(f"/api/runs/{run['id']}/weights").get_json()
+    assert len(weights["first_layer"]) == 8 and len(weights["first_layer"][0]) == 784
+    assert len(weights["confusion"]) == 10 and sum(map(sum, weights["confusion"])) > 0
+    assert weights["dead_units"] == 0
