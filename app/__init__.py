@@ -13,6 +13,8 @@ DEFAULTS: dict[str, Any] = {
     "DB_TIMEOUT": 10.0,
     "DATA_DIR": None,
     "WORKERS": 1,
+    "EXECUTOR": "thread",  # or "process", "dask" (needs SCHEDULER)
+    "SCHEDULER": None,  # a Dask scheduler's address, tcp://HOST:PORT
     "QUEUE_LIMIT": 100,
     "PRELOAD_DATASET": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -33,7 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     lab = Lab(app.config["DATABASE"], app.config["DATA_DIR"], int(app.config["WORKERS"]), int(app.config["QUEUE_LIMIT"]),
-              float(app.config["DB_TIMEOUT"]))
+              float(app.config["DB_TIMEOUT"]), app.config["EXECUTOR"], app.config["SCHEDULER"])
     app.extensions["normlab"] = lab
     init_security(app)
     api.init_errors(app)

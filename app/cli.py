@@ -25,6 +25,7 @@ from engine.studies import StudySpec, aggregate, best_setting, log_range, run_me
 from engine.events import to_jsonable
 
 from .console import EpochPrinter, ProgressBar, format_table
+from .executors import EXECUTOR_NAMES, ExecutorError
 
 # The seed study's three settings (DESIGN.md §1).
 SEED_STUDY = (("none", 0.0), ("l2", 0.01), ("l1", 1e-4))
@@ -302,16 +303,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers: must be from 1 to 64, got {args.workers}")
     if not 1 <= args.queue_limit <= 10000:
         raise UsageError(f"--queue-limit: must be from 1 to 10000, got {args.queue_limit}")
+    _check_executor_flags(args)
     try:
         serve(args.host, args.port, args.db, args.data_dir, args.workers, args.queue_limit,
-              preload=None if args.no_preload else "mnist", token=args.token, allowed_hosts=tuple(args.allow_host))
-    except StoreError as exc:
+              preload=None if args.no_preload else "mnist", token=args.token, allowed_hosts=tuple(args.allow_host),
+              executor=args.executor, scheduler=args.scheduler)
+    except (StoreError, ExecutorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_executor_flags(args: argparse.Namespace) -> None:
+    from .executors.cluster import check_scheduler_address
+
+    if args.executor == "dask":
+        if not args.scheduler:
+            raise UsageError("--executor dask needs --scheduler ADDRESS, the Dask scheduler's address "
+                             "(e.g. --scheduler tcp://10.0.0.5:8786, as `dask scheduler` prints it)")
+        try:
+            check_scheduler_address(args.scheduler)
+        except ValueError as exc:
+            raise UsageError(f"--scheduler: {exc}") from None
+    elif args.scheduler is not None:
+        raise UsageError(f"--scheduler is only used with --executor dask (got --executor {args.executor})")
 
 
 def _compare_row(label: str, final: Event) -> tuple:
@@ -352,6 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", type=Path, default=default_database(), help=f"SQLite file (default {default_database()})")
     p.add_argument("--data-dir", metavar="DIR", help="folder with your mnist.npz or IDX files; also the cache")
     p.add_argument("--workers", type=int, default=1, help="runs trained at the same time (default 1)")
+    p.add_argument("--executor", choices=EXECUTOR_NAMES, default="thread",
+                   help="where runs train: thread (default: in this process), process (one child process per run, "
+                        "one BLAS thread each), dask (on a Dask cluster; needs --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, tcp://HOST:PORT (with --executor dask)")
     p.add_argument("--queue-limit", type=int, default=100, help="runs that may wait in the queue (default 100)")
     p.add_argument("--no-preload", action="store_true", help="do not load MNIST at start-up")
     p.add_argument("--token", default=os.environ.get("NORMLAB_TOKEN"),

@@ -29,7 +29,10 @@ class DatasetCache:
             lock = self._locks.setdefault(name, threading.Lock())
         with lock:
             if name not in self._datasets:
-                self._datasets[name] = load_dataset(name, self.data_dir, progress=self._progress_for(name))
+                progress = self._progress_for(name)
+                dataset = load_dataset(name, self.data_dir, progress=progress)
+                progress(f"{name} ready: {len(dataset.y_train)} train / {len(dataset.y_test)} test ({dataset.source})", 1.0)
+                self._datasets[name] = dataset
             return self._datasets[name]
 
     def loaded(self, name: str) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .datasets import DatasetCache
-from .executors import ThreadExecutor
+from .executors import make_executor
 from .hub import StreamHub
 from .jobs import JobManager
 from .store import Store, StoreError
@@ -20,7 +20,7 @@ class Lab:
     """What one dashboard process owns; reachable as ``app.extensions["normlab"]``."""
 
     def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int,
-                 db_timeout: float = 10.0):
+                 db_timeout: float = 10.0, executor: str = "thread", scheduler: str | None = None):
         self.store = Store(database, db_timeout)
         self.store.initialize()
         try:
@@ -30,7 +30,11 @@ class Lab:
         self.hub = StreamHub()
         self.data_progress: dict[str, dict[str, Any]] = {}
         self.datasets = DatasetCache(data_dir, self._on_data_progress)
-        self.executor = ThreadExecutor(self.datasets, workers)
+        try:
+            self.executor = make_executor(executor, self.datasets, workers, data_dir, scheduler)
+        except Exception:
+            self.store.close()
+            raise
         self.jobs = JobManager(self.store, self.hub, self.executor, workers, queue_limit)
         self._stopping = threading.Event()
         self._sockets_lock = threading.Lock()

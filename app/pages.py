@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import plotly
-from flask import Blueprint, abort, current_app, render_template, send_file
+from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
 
 from .serializers import run_summary
 from .settings import COMPARISON_LAMBDAS, settings_schema
@@ -26,6 +26,11 @@ def run_page(run_id: int):
     if row is None:
         abort(404)
     return render_template("run.html", run=run_summary(row, lab.hub))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/static/vendor/plotly.min.js")

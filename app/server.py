@@ -45,7 +45,8 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(host: str, port: int, database: Path, data_dir: str | None, workers: int, queue_limit: int,
-          preload: str | None = "mnist", token: str | None = None, allowed_hosts: tuple[str, ...] = ()) -> None:
+          preload: str | None = "mnist", token: str | None = None, allowed_hosts: tuple[str, ...] = (),
+          executor: str = "thread", scheduler: str | None = None) -> None:
     """Build the app and serve it with a threaded Werkzeug server (never the debugger) until Ctrl-C.
 
     Beyond loopback a token is always required (made up when not given), as Jupyter does.
@@ -59,13 +60,15 @@ def serve(host: str, port: int, database: Path, data_dir: str | None, workers: i
               f"its token; open the address below with ?token=… once.\n", file=sys.stderr)
     app = create_app({"DATABASE": str(database), "DATA_DIR": data_dir, "WORKERS": workers, "TOKEN": token,
                       "DB_TIMEOUT": db_timeout_from_env(),
-                      "ALLOWED_HOSTS": allowed_hosts, "QUEUE_LIMIT": queue_limit, "PRELOAD_DATASET": preload})
+                      "ALLOWED_HOSTS": allowed_hosts, "QUEUE_LIMIT": queue_limit, "PRELOAD_DATASET": preload,
+                      "EXECUTOR": executor, "SCHEDULER": scheduler})
     lab = app.extensions["normlab"]
     if lab.interrupted:
         log.info("marked %d run(s) interrupted: the server stopped while they ran", len(lab.interrupted))
     server = make_server(host, port, app, threaded=True)
     query = f"?token={token}" if token else ""
     log.info("normlab dashboard: http://%s:%d/%s  (database %s; Ctrl-C to stop)", host, server.server_port, query, database)
+    log.info("runs execute with: %s", ", ".join(f"{k} {v}" for k, v in lab.executor.describe().items()))
     try:
         server.serve_forever()
     except KeyboardInterrupt:

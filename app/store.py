@@ -227,8 +227,19 @@ class Store:
                                  (run_id, e.first_layer.astype("<f4").tobytes(), json.dumps(list(e.first_layer.shape))))
 
     def read_events(self, run_id: int, after_seq: int = -1) -> dict[str, Any]:
-        """The stored events after ``after_seq`` as column arrays (see README, /metrics)."""
+        """The stored events after ``after_seq`` as column arrays (see README, /metrics).
+
+        All reads happen in one read transaction, so the answer is one consistent snapshot:
+        nothing in it lies beyond its ``last_seq``, even while the run is being written.
+        """
         conn = self.connection()
+        conn.execute("BEGIN")
+        try:
+            return self._read_events(conn, run_id, after_seq)
+        finally:
+            conn.execute("COMMIT")
+
+    def _read_events(self, conn: sqlite3.Connection, run_id: int, after_seq: int) -> dict[str, Any]:
         run = conn.execute("SELECT start_event, final_event, last_seq FROM runs WHERE id = ?", (run_id,)).fetchone()
         out: dict[str, Any] = {"run": run_id, "last_seq": run["last_seq"] if run else -1}
         if run is None:

@@ -3,7 +3,39 @@
 Every executor has the same small interface (``Executor``); the job manager does not know which
 one it drives, and the engine knows none of them.
 """
+from __future__ import annotations
+
+from pathlib import Path
+
 from .base import Executor, WorkerLost
 from .thread import ThreadExecutor
 
-__all__ = ["Executor", "ThreadExecutor", "WorkerLost"]
+EXECUTOR_NAMES = ("thread", "process", "dask")
+
+
+class ExecutorError(RuntimeError):
+    """The executor could not be set up (bad name or address, scheduler unreachable, package missing)."""
+
+
+from .process import ProcessExecutor  # noqa: E402  (after ExecutorError, which the modules import)
+
+
+def make_executor(name: str, datasets, workers: int = 1, data_dir: str | Path | None = None,
+                  scheduler: str | None = None) -> Executor:
+    """The executor called ``name``: thread (default), process (``workers`` processes) or dask (needs ``scheduler``)."""
+    if scheduler and name != "dask":
+        raise ExecutorError(f"a scheduler address is only used with the dask executor, not {name!r}")
+    if name == "thread":
+        return ThreadExecutor(datasets, workers)
+    if name == "process":
+        return ProcessExecutor(data_dir, workers)
+    if name == "dask":
+        if not scheduler:
+            raise ExecutorError("the dask executor needs the scheduler's address, e.g. tcp://10.0.0.5:8786")
+        from .cluster import DaskExecutor  # imports distributed only when asked for
+        return DaskExecutor(scheduler, data_dir)
+    raise ExecutorError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTOR_NAMES)}")
+
+
+__all__ = ["EXECUTOR_NAMES", "Executor", "ExecutorError", "ProcessExecutor", "ThreadExecutor", "WorkerLost",
+           "make_executor"]

@@ -186,3 +186,15 @@ def test_weights_of_a_finished_run(client):
     assert len(weights["first_layer"]) == 8 and len(weights["first_layer"][0]) == 784
     assert len(weights["confusion"]) == 10 and sum(map(sum, weights["confusion"])) > 0
     assert weights["dead_units"] == 0
+
+
+def test_metrics_during_a_run_never_go_beyond_last_seq(client):
+    run = create(client, **{**TINY, "epochs": 60, "train_size": 600, "batch_size": 20})
+    seen = 0
+    while client.get(f"/api/runs/{run['id']}").get_json()["status"] in ("queued", "running"):
+        m = client.get(f"/api/runs/{run['id']}/metrics").get_json()
+        seqs = m["batch"]["seq"] + m["epoch"]["seq"] + [m[k]["seq"] for k in ("start", "final") if k in m]
+        assert seqs == [] or max(seqs) == m["last_seq"]
+        assert sorted(seqs) == list(range(len(seqs)))
+        seen += 1
+    assert seen > 3

@@ -1,0 +1,182 @@
+"""The process executor: runs train in child processes, each with one BLAS thread.
+
+``normlab serve --executor process --workers N``: the job manager's N worker threads each
+drive their own child process, so N runs train side by side on N cores without fighting over
+one BLAS pool (threadpoolctl's limits are process-wide; DESIGN.md §6).
+
+Children are started with the *spawn* method (a fresh interpreter), never fork: forking a
+threaded server copies locks held by other threads. A child serves one run at a time for the
+one thread that owns it and stays up between runs, keeping its imports and datasets (a fresh
+child costs about a second before its first batch). One pipe per child carries the run's
+settings down and its events up in batches; a child that dies shows as the pipe's end-of-file
+and an ``exitcode`` saying how, and is replaced for the next run.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import signal
+import threading
+import time
+from pathlib import Path
+
+from engine import RunConfig
+from engine.events import DoneEvent, Event
+
+from . import remote
+from .base import EventSink, StopCheck, WorkerLost
+
+# After a cancel, how long the child may take to answer before it is stopped.
+CANCEL_GRACE_SECONDS = 5.0
+# How often the parent looks at the cancel flag and the child's health while no message comes.
+POLL_SECONDS = 0.05
+
+
+class _Child:
+    """One child process, its end of the pipe, and its cancel flag."""
+
+    def __init__(self, context, name: str):
+        self.conn, child_conn = context.Pipe(duplex=True)
+        self.cancel = context.Event()
+        self.process = context.Process(target=remote.process_main, args=(child_conn, self.cancel), name=name,
+                                       daemon=True)
+        self.process.start()
+        child_conn.close()  # the child holds the only other end now: its death shows as EOF here
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.exitcode is None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask it to leave (kill it if it must), and free its resources."""
+        try:
+            if self.process.is_alive():
+                try:
+                    self.conn.send(None)
+                except OSError:
+                    pass
+                self.process.join(min(timeout, 1.0))
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(timeout)
+            self.conn.close()
+            if self.process.exitcode is not None:
+                self.process.close()
+        except ValueError:  # already closed by another thread
+            pass
+
+
+class ProcessExecutor:
+    """Runs each run in a spawned child process of the calling thread; events come back in batches."""
+
+    name = "process"
+
+    def __init__(self, data_dir: str | Path | None = None, workers: int = 1):
+        self.data_dir = None if data_dir is None else str(data_dir)
+        self.workers = workers
+        self._context = multiprocessing.get_context("spawn")
+        self._local = threading.local()
+        self._children: set[_Child] = set()
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
+        self._closed = False
+
+    def describe(self) -> dict:
+        return {"executor": self.name, "workers": self.workers, "blas_threads_per_run": 1}
+
+    def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
+        child = self._child()
+        child.cancel.clear()
+        try:
+            child.conn.send((config.to_dict(), self.data_dir))
+        except OSError:
+            raise self._lost(child, remote.InOrder(on_event)) from None
+        stream = remote.InOrder(on_event)
+        started = time.monotonic()
+        cancelled_at = None
+        between_runs = False  # True once the child answered with its final event or its error
+        try:
+            while True:
+                if cancelled_at is None and should_stop():
+                    child.cancel.set()
+                    cancelled_at = time.monotonic()
+                if child.conn.poll(POLL_SECONDS):
+                    try:
+                        kind, payload = child.conn.recv()
+                    except (EOFError, OSError):
+                        raise self._lost(child, stream) from None
+                    except Exception as exc:  # a message cut short by the child's death
+                        raise self._lost(child, stream, f"its last message was unreadable ({exc})") from None
+                    if kind == "events":
+                        stream.deliver(payload)
+                    elif kind == "final":
+                        between_runs = True
+                        if isinstance(payload, DoneEvent):
+                            payload.first_layer.flags.writeable = False  # as the engine made it
+                        stream.deliver([payload])
+                        return payload
+                    else:
+                        between_runs = True
+                        raise payload  # the run's own error, e.g. a DataError; the child is fine
+                elif not child.alive():
+                    raise self._lost(child, stream)
+                elif cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE_SECONDS:
+                    return stream.cancelled(f"cancelled by request (the worker process did not stop within "
+                                            f"{CANCEL_GRACE_SECONDS:g} s and was killed)", time.monotonic() - started)
+        finally:
+            if not between_runs:  # it may still be training or sending: never reuse it
+                self._discard(child)
+
+    def _child(self) -> _Child:
+        """This thread's child process, started (again) when there is none alive."""
+        child = getattr(self._local, "child", None)
+        if child is not None and child.alive():
+            return child
+        if child is not None:
+            self._discard(child)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the process executor is closed")
+            child = _Child(self._context, f"normlab-run-process-{next(self._numbers)}")
+            self._children.add(child)
+        self._local.child = child
+        return child
+
+    def _discard(self, child: _Child) -> None:
+        with self._lock:
+            self._children.discard(child)
+        if getattr(self._local, "child", None) is child:
+            self._local.child = None
+        child.stop()
+
+    def _lost(self, child: _Child, stream: remote.InOrder, detail: str | None = None) -> WorkerLost:
+        pid = child.pid
+        child.process.join(2.0)
+        code = child.process.exitcode
+        self._discard(child)
+        hint = ("The usual cause is the out-of-memory killer or someone stopping the process: check free memory "
+                "(or use fewer --workers), then use 'run again'")
+        if code is None:
+            how = "stopped answering"
+        elif code < 0:
+            try:
+                how = f"was killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"was killed by signal {-code}"
+        else:
+            how = f"exited with code {code}"
+            hint = "Its error, if it printed one, is in the server's terminal output; then use 'run again'"
+        extra = f"; {detail}" if detail else ""
+        return WorkerLost(f"the worker process (pid {pid}) running this run {how} mid-run, "
+                          f"{stream.where()}{extra}. {hint}")
+
+    def close(self) -> None:
+        """Stop every child (the job manager has cancelled and waited for the runs before this)."""
+        with self._lock:
+            self._closed = True
+            children, self._children = list(self._children), set()
+        for child in children:
+            child.stop()

@@ -1,0 +1,215 @@
+"""Code shared by the executors that train somewhere else (a child process, a Dask worker).
+
+Worker side: ``run_training`` loads the dataset through the engine's data module (once per
+process), trains, and hands events to ``send`` in batches (``EventBatcher``); the final event
+is returned, not batched, so each executor can carry it the way that suits it.
+``process_main`` and ``dask_task`` are the two entry points.
+
+Dashboard side: ``InOrder`` delivers what comes back to the job manager's ``on_event`` and
+checks that sequence numbers arrive gap-free, exactly once.
+
+A worker imports this module by name, so normlab (same version) must be installed where it
+runs: trivially true for child processes; on a cluster, on every worker machine.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from typing import Any, Callable
+
+from engine import RunConfig, train
+from engine.data import Dataset, load_dataset
+from engine.events import FINAL_KINDS, CancelledEvent, Event, event_to_dict
+
+from .base import EventSink, StopCheck, WorkerLost
+
+# A batch of events is sent when it holds this many events, when this many seconds passed
+# since the last send, and always at once for start and epoch events (the final event is
+# returned separately, after everything before it was sent).
+MAX_BATCH_EVENTS = 500
+MAX_BATCH_SECONDS = 0.05
+
+Send = Callable[[list[Event]], None]
+
+
+# -- worker side ----------------------------------------------------------------------------------
+
+class EventBatcher:
+    """An ``on_event`` for the engine that sends events in batches, in order."""
+
+    def __init__(self, send: Send, max_events: int = MAX_BATCH_EVENTS, max_seconds: float = MAX_BATCH_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
+        self.send = send
+        self.max_events = max_events
+        self.max_seconds = max_seconds
+        self.clock = clock
+        self.pending: list[Event] = []
+        self.last_send = clock()
+        self.batches = 0
+
+    def __call__(self, event: Event) -> None:
+        if event.kind in FINAL_KINDS:
+            self.flush()  # the caller sends the final event itself, after these
+            return
+        self.pending.append(event)
+        if (event.kind != "batch" or len(self.pending) >= self.max_events
+                or self.clock() - self.last_send >= self.max_seconds):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            batch, self.pending = self.pending, []
+            self.send(batch)
+            self.batches += 1
+        self.last_send = self.clock()
+
+
+_datasets: dict[tuple[str, str | None], Dataset] = {}
+_datasets_lock = threading.Lock()
+
+
+def dataset_for(name: str, data_dir: str | None) -> Dataset:
+    """The dataset, loaded on first use in this process and kept (a Dask worker runs many runs)."""
+    key = (name, None if data_dir is None else str(data_dir))
+    with _datasets_lock:
+        if key not in _datasets:
+            _datasets[key] = load_dataset(name, data_dir)
+        return _datasets[key]
+
+
+def run_training(config: dict[str, Any], data_dir: str | None, send: Send, should_stop: StopCheck) -> Event:
+    """Train one run here; batches go to ``send``; the final event is returned (everything before it sent)."""
+    run_config = RunConfig.from_dict(config)
+    batcher = EventBatcher(send)
+    final = train(run_config, dataset_for(run_config.dataset, data_dir), batcher, should_stop)
+    batcher.flush()
+    return final
+
+
+def process_main(conn, cancel) -> None:
+    """Entry point of a child process (spawned, never forked): runs one run after another.
+
+    Receives (config dict, data_dir) or None (stop) on ``conn``; for each run sends
+    ("events", [Event, ...]) messages, then ("final", Event) or ("error", exception).
+    ``cancel`` is a multiprocessing Event the parent sets to stop the current run and clears
+    before the next. One BLAS thread: the parent runs several children side by side, one per core.
+    The child keeps its datasets (and its imports) from run to run.
+    """
+    from threadpoolctl import threadpool_limits
+
+    # Ctrl-C in the terminal reaches the whole process group; the parent decides (it cancels us).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with threadpool_limits(limits=1):
+        while True:
+            try:
+                job = conn.recv()
+            except (EOFError, OSError):  # the parent is gone
+                return
+            if job is None:
+                return
+            config, data_dir = job
+            try:
+                final = run_training(config, data_dir, lambda events: conn.send(("events", events)), cancel.is_set)
+                conn.send(("final", final))
+            except (BrokenPipeError, ConnectionError):
+                return
+            except Exception as exc:  # reported to the parent: the run fails with this reason
+                try:
+                    conn.send(("error", exc))
+                except Exception:  # not picklable
+                    conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+class AttemptRefused(RuntimeError):
+    """A Dask worker was asked to start a run that an earlier, lost attempt had already started."""
+
+
+def dask_task(config: dict[str, Any], data_dir: str | None, names: dict[str, str]) -> Event:
+    """The task a Dask worker runs for one run; see cluster.py for the other end.
+
+    ``names`` holds the names of the run's Queue (events), Event (cancel) and Variable
+    (started). If the scheduler re-runs this task because the first worker died, the
+    Variable shows an earlier attempt and this one refuses at once: starting again from
+    seq 0 would repeat events the dashboard already stored.
+    """
+    from distributed import Event as DaskEvent, Queue, Variable, get_client, get_worker
+
+    client = get_client()
+    here = {"worker": get_worker().address, "pid": os.getpid(), "host": socket.gethostname()}
+    started = Variable(names["started"], client=client)
+    # The dashboard sets it to "" before submitting; a late attempt after the dashboard
+    # cleaned up finds nothing and gives up after the timeout.
+    try:
+        earlier = started.get(timeout=5)
+    except TimeoutError:
+        raise AttemptRefused("the dashboard no longer waits for this run") from None
+    if earlier:
+        raise AttemptRefused(f"this run already started on Dask worker {earlier['worker']} (pid {earlier['pid']} "
+                             f"on {earlier['host']}), which was lost; not starting it again on {here['worker']}")
+    started.set(here)
+    queue = Queue(names["events"], client=client)
+    queue.put({"hello": here})
+    stop, finished = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=_watch_cancel, args=(DaskEvent(names["cancel"], client=client), stop, finished),
+                               name="normlab-cancel-watch", daemon=True)
+    watcher.start()
+    try:
+        return run_training(config, data_dir,
+                            lambda events: queue.put({"events": [event_to_dict(e) for e in events]}), stop.is_set)
+    finally:
+        finished.set()
+        queue.close()
+
+
+def _watch_cancel(cancel, stop: threading.Event, finished: threading.Event) -> None:
+    """Turn the run's distributed.Event into a local flag, so the engine's per-batch check costs nothing."""
+    while not finished.is_set():
+        try:
+            if cancel.wait(timeout=0.25):
+                stop.set()
+                return
+        except Exception:  # the client is closing; the run ends anyway
+            return
+
+
+# -- dashboard side -------------------------------------------------------------------------------
+
+class OutOfOrder(WorkerLost):
+    """Events came back with a gap or a repeat (a lost message or a second attempt)."""
+
+
+class InOrder:
+    """Delivers events to the job manager's ``on_event``, checking seq is 0, 1, 2, … with no gap."""
+
+    def __init__(self, on_event: EventSink):
+        self.on_event = on_event
+        self.next_seq = 0
+        self.epoch = 0
+        self.step = 0
+        self.messages = 0
+
+    def deliver(self, events: list[Event]) -> None:
+        self.messages += 1
+        for event in events:
+            if event.seq != self.next_seq:
+                raise OutOfOrder(f"the run's events came back out of order: event {event.seq} arrived where "
+                                 f"{self.next_seq} was expected, so some were lost or repeated in transit")
+            self.next_seq += 1
+            if event.kind in ("batch", "epoch"):
+                self.epoch, self.step = event.epoch, event.step
+            self.on_event(event)
+
+    def where(self) -> str:
+        """Where the run got to, for messages: 'after event 57 (epoch 2, step 40)'."""
+        if self.next_seq == 0:
+            return "before it sent any event"
+        return f"after event {self.next_seq - 1} (epoch {self.epoch}, step {self.step})"
+
+    def cancelled(self, reason: str, seconds: float) -> Event:
+        """A final CancelledEvent made here, for a run whose worker did not answer the cancel in time."""
+        event = CancelledEvent(seq=self.next_seq, reason=reason, epoch=self.epoch, step=self.step, seconds=seconds)
+        self.deliver([event])
+        return event

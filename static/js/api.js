@@ -1,0 +1,58 @@
+// Fetch helpers for the JSON API (README, "Dashboard API").
+// Every failure becomes an ApiError carrying the server's {error, field} when there is one.
+
+export class ApiError extends Error {
+  constructor(status, message, field = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.field = field;
+  }
+}
+
+export async function request(method, path, body) {
+  const init = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError(0, `cannot reach the server (${err.message})`);
+  }
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const message = (data && data.error) || `${response.status} ${response.statusText || "error"}`;
+    throw new ApiError(response.status, message, (data && data.field) || null);
+  }
+  return data;
+}
+
+export const api = {
+  schema: () => request("GET", "/api/schema"),
+  listRuns: () => request("GET", "/api/runs"),
+  getRun: (id) => request("GET", `/api/runs/${id}`),
+  metrics: (id, after = -1) => request("GET", `/api/runs/${id}/metrics?after=${after}`),
+  createRun: (settings) => request("POST", "/api/runs", settings),
+  compare: (body) => request("POST", "/api/comparisons", body),
+  cancel: (id) => request("POST", `/api/runs/${id}/cancel`),
+  rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
+  remove: (id) => request("DELETE", `/api/runs/${id}`),
+};
+
+// The API may send a list or {"runs": [...]}; accept both.
+export function runsFrom(data) {
+  if (Array.isArray(data)) return data;
+  if (data && Array.isArray(data.runs)) return data.runs;
+  return [];
+}

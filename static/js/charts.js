@@ -1,0 +1,496 @@
+// The two live charts: loss per batch (WebGL `scattergl`, the only GL figure on a page) and
+// per-epoch curves (SVG `scatter`, a few points per run).
+//
+// Incoming points are appended to plain arrays (the full history is kept in memory: a seed
+// run is 6 260 batch points) and drawn at most once per animation frame with `Plotly.react`
+// and a new `layout.datarevision` — never one redraw per point. Background tabs get no
+// animation frames; they keep appending and draw once when visible again.
+//
+// Long per-batch histories are downsampled for the view only (see MinMaxDecimator), so a
+// draw costs about the same at 1 000 or 300 000 points.
+//
+// For tests and benchmarks each chart container carries data-points (points received, all
+// runs), data-renderer ("gl" or "svg") and data-draws; window.normlabStats gets draws too.
+
+import { Smoother } from "./smoothing.js";
+import { stats, pushBounded } from "./stream.js";
+import { num } from "./format.js";
+
+// Per trace, after downsampling: WebGL draws thousands of points cheaply; SVG paths slow
+// down past ~10k points per figure (plotly.js #553), so the SVG fallback keeps fewer.
+export const MAX_VIEW_POINTS = { gl: 4000, svg: 1500 };
+const MIN_DRAW_INTERVAL_MS = 50;
+
+const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: "#1f2933" };
+const GRID = "#e4e7eb";
+
+// "gl" when WebGL works and the page may compile code at run time (Plotly's WebGL layer,
+// regl, generates its shader glue with Function(); a CSP without 'unsafe-eval' forbids that),
+// else "svg". ?renderer=svg|gl in the page URL forces one (tests, debugging).
+export function pickRenderer() {
+  const forced = new URLSearchParams(location.search).get("renderer");
+  if (forced === "svg" || forced === "gl") return forced;
+  try {
+    // eslint-disable-next-line no-new-func
+    new Function("return 1");
+  } catch {
+    return "svg";
+  }
+  try {
+    const canvas = document.createElement("canvas");
+    const gl = canvas.getContext("webgl") || canvas.getContext("experimental-webgl");
+    if (!gl) return "svg";
+    const lose = gl.getExtension("WEBGL_lose_context");
+    if (lose) lose.loseContext(); // give the probe's context back at once
+    return "gl";
+  } catch {
+    return "svg";
+  }
+}
+
+function whenPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const poll = () => {
+      if (window.Plotly) resolve(window.Plotly);
+      else if (performance.now() - started > 20000) reject(new Error("Plotly.js did not load"));
+      else setTimeout(poll, 25);
+    };
+    poll();
+  });
+}
+
+// Downsampling for display: M4 decimation (Jugel et al., "M4: a visualization-oriented time
+// series data aggregation", VLDB 2014). The x range is cut into buckets of k consecutive points
+// (k a power of two, the smallest giving at most maxPoints/4 buckets); each bucket contributes
+// its first, lowest, highest and last point, in x order. Unlike keeping every k-th point this
+// keeps spikes (a diverging batch stays visible), the band the raw loss moves in, and the exact
+// first and latest point of the run. Complete buckets are cached; while k stays the same only
+// the last, partial bucket is recomputed, and k doubles only when the history does, so
+// appending is cheap. Points with a null y (NaN loss) are kept as gaps. The full series stays in
+// memory (and in the store and exports); only the view is reduced.
+export class MinMaxDecimator {
+  constructor(maxPoints = MAX_VIEW_POINTS.gl) {
+    this.maxPoints = maxPoints;
+    this.reset();
+  }
+
+  reset() {
+    this.k = 0;
+    this.buckets = 0;
+    this.x = [];
+    this.y = [];
+  }
+
+  view(xs, ys) {
+    const n = xs.length;
+    if (n <= this.maxPoints) return { x: xs, y: ys };
+    const target = Math.ceil(n / Math.floor(this.maxPoints / 4));
+    let k = 1;
+    while (k < target) k *= 2;
+    if (k !== this.k) {
+      this.reset();
+      this.k = k;
+    }
+    const complete = Math.floor(n / k);
+    for (let b = this.buckets; b < complete; b++) bucket(xs, ys, b * k, (b + 1) * k, this.x, this.y);
+    this.buckets = complete;
+    if (complete * k === n) return { x: this.x, y: this.y };
+    const tx = [];
+    const ty = [];
+    bucket(xs, ys, complete * k, n, tx, ty);
+    return { x: this.x.concat(tx), y: this.y.concat(ty) };
+  }
+}
+
+function bucket(xs, ys, from, to, outX, outY) {
+  let iMin = -1;
+  let iMax = -1;
+  let gap = -1;
+  for (let i = from; i < to; i++) {
+    const y = ys[i];
+    if (y === null) {
+      if (gap < 0) gap = i;
+      continue;
+    }
+    if (iMin < 0 || y < ys[iMin]) iMin = i;
+    if (iMax < 0 || y > ys[iMax]) iMax = i;
+  }
+  // First, extremes, a gap marker if any, last: sorted by index, each index once.
+  const picks = [from, iMin, iMax, gap, to - 1].filter((i) => i >= 0).sort((a, b) => a - b);
+  let previous = -1;
+  for (const i of picks) {
+    if (i === previous) continue;
+    previous = i;
+    outX.push(xs[i]);
+    outY.push(ys[i]);
+  }
+}
+
+const finiteOrNull = (v) => {
+  const x = num(v);
+  return Number.isFinite(x) ? x : null;
+};
+
+// Shared machinery: per-run series, draw scheduling, the data-points attribute.
+class Chart {
+  constructor(el) {
+    this.el = el;
+    this.runs = new Map(); // id (string) → series
+    this.rev = 0;
+    this.scheduled = false;
+    this.drawing = false;
+    this.dirty = false;
+    this.failed = false;
+    this.lastDrawEnd = 0;
+    this.lastDrawMs = 0;
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.schedule();
+    });
+    this.schedule();
+  }
+
+  has(id) {
+    return this.runs.has(String(id));
+  }
+
+  remove(id) {
+    if (this.runs.delete(String(id))) {
+      this.updateCount();
+      this.schedule();
+    }
+  }
+
+  setRunInfo(id, { label, color }) {
+    const series = this.runs.get(String(id));
+    if (!series) return;
+    if (label) series.label = label;
+    if (color) series.color = color;
+    this.schedule();
+  }
+
+  pointCount(id) {
+    const series = this.runs.get(String(id));
+    return series ? series.x.length : 0;
+  }
+
+  updateCount() {
+    let total = 0;
+    for (const series of this.runs.values()) total += series.x.length;
+    this.el.dataset.points = String(total);
+  }
+
+  // Draw on the next animation frame, but leave at least MIN_DRAW_INTERVAL_MS and three times
+  // the last draw's duration between draws, so drawing takes at most about a quarter of one core
+  // however many points there are (two cores are shared with training on a small machine).
+  schedule() {
+    this.dirty = true;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const gap = Math.max(MIN_DRAW_INTERVAL_MS, 3 * this.lastDrawMs);
+    const wait = this.lastDrawEnd + gap - performance.now();
+    const go = () => requestAnimationFrame(() => {
+      this.scheduled = false;
+      this.draw();
+    });
+    if (wait > 4) setTimeout(go, wait);
+    else go();
+  }
+
+  async draw() {
+    if (this.drawing) return; // the running draw reschedules when it ends
+    this.dirty = false;
+    this.drawing = true;
+    try {
+      const Plotly = await whenPlotly();
+      this.rev += 1;
+      const t0 = performance.now();
+      await Plotly.react(this.el, this.traces(), this.layout(), CONFIG);
+      this.lastDrawEnd = performance.now();
+      this.lastDrawMs = this.lastDrawEnd - t0;
+      stats.draws += 1;
+      stats.drawMs = Math.round(this.lastDrawMs * 10) / 10;
+      this.el.dataset.drawMs = String(stats.drawMs);
+      stats.lastDrawAt = Date.now();
+      this.el.dataset.draws = String(this.rev);
+      this.afterDraw();
+    } catch (err) {
+      this.onDrawError(err);
+    } finally {
+      this.drawing = false;
+      if (this.dirty) this.schedule();
+    }
+  }
+
+  afterDraw() {}
+
+  onDrawError(err) {
+    if (!this.failed) console.error("normlab: chart draw failed", err);
+    this.failed = true;
+  }
+
+  baseLayout() {
+    const empty = this.runs.size === 0;
+    const waiting = !empty && [...this.runs.values()].every((series) => series.x.length === 0);
+    return {
+      datarevision: this.rev,
+      uirevision: "keep", // keep zoom, pan and legend clicks across redraws
+      autosize: true,
+      margin: { l: 64, r: 20, t: 12, b: 48 },
+      font: FONT,
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "#ffffff",
+      showlegend: !empty,
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 12 } },
+      hovermode: "closest",
+      annotations: empty || waiting
+        ? [{ text: empty ? "No runs shown yet" : "Waiting for data…", showarrow: false, xref: "paper",
+          yref: "paper", x: 0.5, y: 0.5, font: { size: 14, color: "#7b8794" } }]
+        : [],
+    };
+  }
+}
+
+export class BatchChart extends Chart {
+  constructor(el, { renderer = pickRenderer(), smoothing = 0.6, logScale = false } = {}) {
+    super(el);
+    this.renderer = renderer;
+    this.smoothing = smoothing;
+    this.logScale = logScale;
+    el.dataset.renderer = renderer;
+  }
+
+  ensure(id, { label, color }) {
+    const key = String(id);
+    if (!this.runs.has(key)) {
+      this.runs.set(key, {
+        id: key, label, color, x: [], y: [], s: [],
+        smoother: new Smoother(this.smoothing),
+        rawView: new MinMaxDecimator(MAX_VIEW_POINTS[this.renderer]),
+        smoothView: new MinMaxDecimator(MAX_VIEW_POINTS[this.renderer]),
+      });
+      this.updateCount();
+      this.schedule();
+    }
+    return this.runs.get(key);
+  }
+
+  // Append the batch columns of a frame or /metrics answer.
+  append(id, batch) {
+    const series = this.runs.get(String(id));
+    if (!series || !batch || !batch.step || !batch.step.length) return;
+    const steps = batch.step;
+    const losses = batch.loss || [];
+    for (let i = 0; i < steps.length; i++) {
+      const y = finiteOrNull(losses[i]);
+      series.x.push(steps[i]);
+      series.y.push(y);
+      series.s.push(y === null ? null : series.smoother.push(y));
+    }
+    this.updateCount();
+    this.schedule();
+  }
+
+  setSmoothing(weight) {
+    this.smoothing = weight;
+    for (const series of this.runs.values()) {
+      series.smoother = new Smoother(weight);
+      series.s = series.y.map((y) => (y === null ? null : series.smoother.push(y)));
+      series.smoothView.reset();
+    }
+    this.schedule();
+  }
+
+  setLogScale(on) {
+    this.logScale = on;
+    this.schedule();
+  }
+
+  traces() {
+    const type = this.renderer === "gl" ? "scattergl" : "scatter";
+    const out = [];
+    for (const series of this.runs.values()) {
+      const raw = series.rawView.view(series.x, series.y);
+      const sm = series.smoothView.view(series.x, series.s);
+      out.push({
+        type, mode: "lines", uid: `raw-${series.id}`, name: `${series.label} (raw)`,
+        legendgroup: series.id, showlegend: false, x: raw.x, y: raw.y,
+        line: { color: series.color, width: 1 }, opacity: 0.28, hoverinfo: "skip",
+      });
+      out.push({
+        type, mode: "lines", uid: `smooth-${series.id}`, name: `#${series.id} ${series.label}`,
+        legendgroup: series.id, x: sm.x, y: sm.y, line: { color: series.color, width: 2 },
+        hovertemplate: "step %{x}<br>loss %{y:.4f}<extra>%{fullData.name}</extra>",
+      });
+    }
+    return out;
+  }
+
+  layout() {
+    return {
+      ...this.baseLayout(),
+      xaxis: { title: { text: "step (SGD batches)" }, gridcolor: GRID, zeroline: false, rangemode: "tozero" },
+      yaxis: {
+        title: { text: this.logScale ? "loss (nats, log scale)" : "loss (nats, data + penalty)" },
+        type: this.logScale ? "log" : "linear", gridcolor: GRID, zeroline: false,
+      },
+    };
+  }
+
+  afterDraw() {
+    const drawn = {};
+    for (const series of this.runs.values()) drawn[series.id] = series.x.length;
+    pushBounded(stats.drawLog, [Date.now(), drawn]);
+    // Plotly does not throw when it cannot get a WebGL context: it shows a notice instead.
+    if (this.renderer === "gl" && this.el.querySelector(".no-webgl")) {
+      this.onDrawError(new Error("Plotly could not create a WebGL context"));
+    }
+  }
+
+  onDrawError(err) {
+    if (this.renderer === "gl") {
+      // WebGL failed after all (no context, lost context, blocked code generation...): use SVG.
+      console.warn("normlab: WebGL chart failed, falling back to SVG:", err.message || err);
+      this.useRenderer("svg");
+      return;
+    }
+    super.onDrawError(err);
+  }
+
+  useRenderer(renderer) {
+    this.renderer = renderer;
+    this.el.dataset.renderer = renderer;
+    try {
+      window.Plotly.purge(this.el);
+    } catch {
+      /* nothing drawn yet */
+    }
+    for (const series of this.runs.values()) {
+      series.rawView = new MinMaxDecimator(MAX_VIEW_POINTS[renderer]);
+      series.smoothView = new MinMaxDecimator(MAX_VIEW_POINTS[renderer]);
+    }
+    this.dirty = true;
+  }
+}
+
+export class EpochChart extends Chart {
+  ensure(id, { label, color }) {
+    const key = String(id);
+    if (!this.runs.has(key)) {
+      this.runs.set(key, { id: key, label, color, x: [], loss: [], penalty: [], acc: [] });
+      this.updateCount();
+      this.schedule();
+    }
+    return this.runs.get(key);
+  }
+
+  append(id, epoch) {
+    const series = this.runs.get(String(id));
+    if (!series || !epoch || !epoch.epoch || !epoch.epoch.length) return;
+    for (let i = 0; i < epoch.epoch.length; i++) {
+      series.x.push(epoch.epoch[i]);
+      series.loss.push(finiteOrNull(epoch.train_loss && epoch.train_loss[i]));
+      series.penalty.push(finiteOrNull(epoch.penalty && epoch.penalty[i]));
+      series.acc.push(finiteOrNull(epoch.test_accuracy && epoch.test_accuracy[i]));
+    }
+    this.updateCount();
+    this.schedule();
+  }
+
+  maxEpoch() {
+    let max = 0;
+    for (const s of this.runs.values()) if (s.x.length) max = Math.max(max, s.x[s.x.length - 1]);
+    return max;
+  }
+
+  traces() {
+    const out = [];
+    for (const s of this.runs.values()) {
+      const name = `#${s.id} ${s.label}`;
+      const common = { type: "scatter", mode: "lines+markers", legendgroup: s.id, x: s.x, marker: { size: 5 } };
+      out.push({
+        ...common, uid: `loss-${s.id}`, name, y: s.loss, line: { color: s.color, width: 2 },
+        hovertemplate: "epoch %{x}<br>train loss %{y:.4f}<extra>%{fullData.name}</extra>",
+      });
+      out.push({
+        ...common, uid: `pen-${s.id}`, name: `${name} penalty`, showlegend: false, y: s.penalty,
+        line: { color: s.color, width: 1.5, dash: "dash" }, marker: { size: 4 },
+        hovertemplate: "epoch %{x}<br>penalty part %{y:.4f}<extra>#" + s.id + "</extra>",
+      });
+      out.push({
+        ...common, uid: `acc-${s.id}`, name: `${name} test accuracy`, showlegend: false, y: s.acc, yaxis: "y2",
+        line: { color: s.color, width: 2, dash: "dot" }, marker: { size: 6, symbol: "diamond" },
+        hovertemplate: "epoch %{x}<br>test accuracy %{y:.2%}<extra>#" + s.id + "</extra>",
+      });
+    }
+    return out;
+  }
+
+  layout() {
+    return {
+      ...this.baseLayout(),
+      margin: { l: 64, r: 64, t: 12, b: 48 },
+      // Whole epochs only: one tick each while there are few, else Plotly's own (whole) steps.
+      xaxis: {
+        title: { text: "epoch" }, gridcolor: GRID, zeroline: false, rangemode: "nonnegative",
+        ...(this.maxEpoch() <= 12 ? { tickmode: "linear", tick0: 0, dtick: 1 } : {}),
+      },
+      yaxis: { title: { text: "loss (nats)" }, gridcolor: GRID, zeroline: false, rangemode: "tozero" },
+      yaxis2: {
+        title: { text: "test accuracy" }, overlaying: "y", side: "right", range: [0, 1.02],
+        tickmode: "linear", tick0: 0, dtick: 0.2, tickformat: ".0%", showgrid: false, zeroline: false,
+      },
+    };
+  }
+}
+
+// Both charts plus the smoothing slider and log toggle, fed per run.
+export class RunCharts {
+  constructor({ batchEl, epochEl, smoothingInput, smoothingOutput, logInput }) {
+    const initial = smoothingInput ? Number(smoothingInput.value) : 0.6;
+    this.batch = new BatchChart(batchEl, { smoothing: initial, logScale: !!(logInput && logInput.checked) });
+    this.epoch = new EpochChart(epochEl);
+    if (smoothingInput) {
+      const show = () => {
+        if (smoothingOutput) smoothingOutput.value = Number(smoothingInput.value).toFixed(2);
+      };
+      show();
+      smoothingInput.addEventListener("input", () => {
+        show();
+        this.batch.setSmoothing(Number(smoothingInput.value));
+      });
+    }
+    if (logInput) logInput.addEventListener("change", () => this.batch.setLogScale(logInput.checked));
+  }
+
+  has(id) {
+    return this.batch.has(id);
+  }
+
+  add(id, info) {
+    this.batch.ensure(id, info);
+    this.epoch.ensure(id, info);
+  }
+
+  remove(id) {
+    this.batch.remove(id);
+    this.epoch.remove(id);
+  }
+
+  setRunInfo(id, info) {
+    this.batch.setRunInfo(id, info);
+    this.epoch.setRunInfo(id, info);
+  }
+
+  // Feed a frame entry or a /metrics answer (same column arrays).
+  ingest(id, chunk) {
+    if (chunk.batch) this.batch.append(id, chunk.batch);
+    if (chunk.epoch) this.epoch.append(id, chunk.epoch);
+  }
+
+  batchPoints(id) {
+    return this.batch.pointCount(id);
+  }
+}

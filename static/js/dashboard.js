@@ -1,0 +1,181 @@
+// Entry point of the dashboard (/): launch form, live progress, charts, runs table.
+
+import { api, runsFrom } from "./api.js";
+import { Stream } from "./stream.js";
+import { RunCharts } from "./charts.js";
+import { LaunchForm } from "./form.js";
+import { LiveList } from "./live.js";
+import { RunsTable } from "./runs_table.js";
+import { colorFor, isLive, runLabel } from "./format.js";
+import { loadRun, showConnection, showDataProgress } from "./shared.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+const schema = JSON.parse($("#schema-data").textContent);
+const form = $("#launch-form");
+let lambdas = {};
+try {
+  // getAttribute, not form.dataset: a form's controls shadow its properties, and one is named "dataset".
+  lambdas = JSON.parse(form.getAttribute("data-comparison-lambdas") || "{}");
+} catch {
+  lambdas = {};
+}
+
+const stream = new Stream();
+showConnection(stream, $("#connection"));
+showDataProgress(stream, $("#data-banner"));
+
+const charts = new RunCharts({
+  batchEl: $("#batch-chart"), epochEl: $("#epoch-chart"),
+  smoothingInput: $("#smoothing"), smoothingOutput: $("#smoothing-value"), logInput: $("#log-y"),
+});
+const live = new LiveList($("#live-list"), $("#live-empty"));
+const runsStatus = $("#runs-status");
+
+// Runs whose curves are in the charts; a token per showing so a late /metrics answer for a
+// run hidden meanwhile is dropped.
+const shown = new Map();
+
+const table = new RunsTable($("#runs-table"), {
+  emptyNote: $("#runs-empty"),
+  onToggle: (id, on) => (on ? show(id) : hide(id)),
+  onAction: act,
+});
+
+new LaunchForm(form, {
+  schema, lambdas, status: $("#form-status"),
+  onCreated: (runs) => runs.forEach((run) => seeRun(run, { autoShow: true })),
+});
+
+const announcer = $("#announce");
+
+function seeRun(run, { autoShow = false } = {}) {
+  const before = table.get(run.id);
+  if (before && before.status !== run.status && announcer) {
+    announcer.textContent = `Run #${run.id} ${runLabel(run)}: ${run.status}${run.reason ? ` (${run.reason})` : ""}`;
+  }
+  const isNew = table.upsert(run);
+  live.update(run);
+  if (charts.has(run.id)) charts.setRunInfo(run.id, { label: runLabel(run) });
+  if ((isNew || autoShow) && isLive(run.status) && !shown.has(String(run.id))) show(run.id);
+}
+
+async function show(id) {
+  const key = String(id);
+  if (shown.has(key)) return;
+  const run = table.get(key);
+  if (!run) return;
+  const token = {};
+  shown.set(key, token);
+  table.setChecked(key, true);
+  charts.add(key, { label: runLabel(run), color: colorFor(key) });
+  try {
+    await loadRun(stream, run, (chunk) => onChunk(key, chunk), () => shown.get(key) === token);
+  } catch (err) {
+    say(`Could not load the curves of run #${key}: ${err.message}`, true);
+    hide(key);
+  }
+}
+
+function hide(id) {
+  const key = String(id);
+  shown.delete(key);
+  table.setChecked(key, false);
+  charts.remove(key);
+  stream.unsubscribe(key);
+}
+
+function onChunk(id, chunk) {
+  if (!shown.has(String(id))) return;
+  if (chunk.final) settle(id);
+  charts.ingest(id, chunk);
+  live.ingest(id, chunk);
+  table.setLastSeq(id, chunk.last_seq);
+  const e = chunk.epoch;
+  if (e && e.epoch && e.epoch.length) {
+    const i = e.epoch.length - 1;
+    table.liveResult(id, {
+      test_accuracy: e.test_accuracy[i], train_loss: e.train_loss[i], sparsity: e.sparsity && e.sparsity[i],
+    });
+  }
+}
+
+// A run's last events arrived: fetch its final state (status, result), in case the status
+// notice is late or was missed; retried while the store has not recorded the end yet.
+async function settle(id, tries = 10) {
+  const known = table.get(id);
+  if (!known || !isLive(known.status)) return;
+  try {
+    const run = await api.getRun(id);
+    if (!isLive(run.status)) seeRun(run);
+    else if (tries > 1) setTimeout(() => settle(id, tries - 1), 1000);
+  } catch {
+    /* the notice will do */
+  }
+}
+
+stream.on("chunk", onChunk);
+stream.on("run", (run) => seeRun(run));
+stream.on("run_deleted", (id) => {
+  hide(id);
+  table.remove(id);
+  live.remove(id);
+});
+stream.on("open", ({ reconnected }) => {
+  if (reconnected) refresh(); // run changes made while we were away are not replayed
+});
+
+async function act(action, id) {
+  try {
+    if (action === "cancel") {
+      const run = await api.cancel(id);
+      if (run && run.id !== undefined) seeRun(run);
+      say(`Run #${id}: cancel requested.`);
+    } else if (action === "delete") {
+      await api.remove(id);
+      hide(id);
+      table.remove(id);
+      live.remove(id);
+      say(`Run #${id} deleted.`);
+    } else if (action === "rerun") {
+      const run = await api.rerun(id);
+      if (run && run.id !== undefined) seeRun(run, { autoShow: true });
+      say(`Run #${id} queued again as #${run.id}.`);
+    }
+  } catch (err) {
+    say(`Run #${id}: ${err.message}`, true);
+  }
+}
+
+function say(text, isError = false) {
+  runsStatus.textContent = text;
+  runsStatus.classList.toggle("error", isError);
+}
+
+// The whole runs list (from GET /api/runs, or the socket's {"type": "runs"} notice, which the
+// server sends instead of the changes a slow socket missed).
+function applyRuns(runs) {
+  table.setRuns(runs);
+  for (const run of runs) {
+    live.update(run);
+    if (isLive(run.status) && !shown.has(String(run.id))) show(run.id);
+  }
+  for (const id of [...live.rows.keys()]) if (!table.get(id)) live.remove(id);
+  for (const id of [...shown.keys()]) if (!table.get(id)) hide(id);
+}
+
+async function refresh() {
+  try {
+    applyRuns(runsFrom(await api.listRuns()));
+  } catch (err) {
+    say(`Could not load the runs: ${err.message}`, true);
+  }
+}
+
+stream.on("runs", (msg) => applyRuns(runsFrom(msg)));
+
+// For debugging and the browser tests (e.g. dropping the socket to test reconnecting).
+window.normlab = { stream, charts, table, live };
+
+stream.connect();
+refresh();

@@ -1,0 +1,293 @@
+// The page's one WebSocket to /ws (README, "Live stream").
+//
+// It remembers, per subscribed run, the last sequence number it has handed on, and asks the
+// server for exactly the events after it: on subscribe, after a gap, after a reconnect and when
+// the tab becomes visible again. Frames that overlap what we already have (possible right after
+// a resubscribe, while older frames are still in flight) are trimmed by sequence number, so
+// listeners never see a duplicate or a gap.
+
+const MAX_BACKOFF_MS = 10000;
+const RESYNC_RETRY_MS = 2000;
+const STATS_LOG = 2000;
+
+export const stats = (window.normlabStats = window.normlabStats || {
+  frames: 0,           // frame messages received
+  lastFrameAt: null,   // Date.now() of the last frame
+  points: 0,           // batch points handed to listeners
+  draws: 0,            // chart redraws (set by charts.js)
+  lastDrawAt: null,
+  frameLog: [],        // recent [Date.now(), run, first_seq, last_seq] (bounded), for the latency bench
+  drawLog: [],         // recent [Date.now(), {run: last seq drawn}] (bounded), set by charts.js
+});
+
+export function pushBounded(list, item) {
+  list.push(item);
+  if (list.length > STATS_LOG) list.splice(0, list.length - STATS_LOG);
+}
+
+export class Stream {
+  constructor(url = defaultUrl()) {
+    this.url = url;
+    this.ws = null;
+    this.state = "idle";
+    this.attempt = 0;
+    this.timer = null;
+    this.listeners = new Map();
+    this.runs = new Map(); // id (string) → {lastSeq, resyncAt}
+    this.connectedOnce = false;
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.onVisible();
+    });
+    window.addEventListener("online", () => this.reconnectNow());
+  }
+
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type).add(fn);
+    return () => this.listeners.get(type).delete(fn);
+  }
+
+  emit(type, ...args) {
+    for (const fn of this.listeners.get(type) || []) {
+      try {
+        fn(...args);
+      } catch (err) {
+        console.error(`normlab: ${type} listener failed`, err);
+      }
+    }
+  }
+
+  setState(state) {
+    this.state = state;
+    this.emit("state", state);
+  }
+
+  connect() {
+    if (this.ws && (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.setState(this.connectedOnce ? "reconnecting" : "connecting");
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (err) {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      if (this.ws !== ws) return;
+      this.attempt = 0;
+      const again = this.connectedOnce;
+      this.connectedOnce = true;
+      this.setState("open");
+      this.sendSubscribe([...this.runs.keys()]);
+      this.emit("open", { reconnected: again });
+    });
+    ws.addEventListener("message", (event) => {
+      if (this.ws === ws) this.onMessage(event.data);
+    });
+    ws.addEventListener("close", () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.setState("closed");
+      this.emit("close");
+      this.scheduleReconnect();
+    });
+    ws.addEventListener("error", () => {
+      // "close" follows; reconnecting happens there.
+    });
+  }
+
+  scheduleReconnect() {
+    if (this.timer) return;
+    const base = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt);
+    const delay = base * (0.75 + Math.random() * 0.5);
+    this.attempt += 1;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+  }
+
+  reconnectNow() {
+    if (this.ws) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.attempt = 0;
+    this.connect();
+  }
+
+  onVisible() {
+    // Background tabs may have been throttled or lost the socket: reconnect at once, or ask
+    // again for everything after what we hold (overlaps are trimmed, so this is always safe).
+    if (!this.ws) this.reconnectNow();
+    else if (this.ws.readyState === WebSocket.OPEN) this.sendSubscribe([...this.runs.keys()]);
+    this.emit("visible");
+  }
+
+  send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  }
+
+  sendSubscribe(ids) {
+    if (!ids.length) return;
+    const runs = {};
+    const now = performance.now();
+    for (const id of ids) {
+      const entry = this.runs.get(String(id));
+      if (!entry) continue;
+      runs[String(id)] = entry.lastSeq;
+      entry.resyncAt = now;
+    }
+    if (Object.keys(runs).length) this.send({ type: "subscribe", runs });
+  }
+
+  // Start streaming a run after `lastSeq` (what the caller already holds; -1 for nothing).
+  subscribe(id, lastSeq = -1) {
+    const key = String(id);
+    const existing = this.runs.get(key);
+    if (existing && existing.lastSeq >= lastSeq) {
+      this.sendSubscribe([key]);
+      return;
+    }
+    this.runs.set(key, { lastSeq, resyncAt: 0 });
+    this.sendSubscribe([key]);
+  }
+
+  unsubscribe(id) {
+    const key = String(id);
+    if (!this.runs.delete(key)) return;
+    this.send({ type: "unsubscribe", runs: [Number.isFinite(Number(key)) ? Number(key) : key] });
+  }
+
+  isSubscribed(id) {
+    return this.runs.has(String(id));
+  }
+
+  lastSeq(id) {
+    const entry = this.runs.get(String(id));
+    return entry ? entry.lastSeq : null;
+  }
+
+  // A caller that fetched events itself (e.g. from /metrics) moves the cursor forward.
+  advance(id, lastSeq) {
+    const entry = this.runs.get(String(id));
+    if (entry && lastSeq > entry.lastSeq) entry.lastSeq = lastSeq;
+  }
+
+  onMessage(raw) {
+    let msg;
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      console.warn("normlab: unreadable message from /ws");
+      return;
+    }
+    switch (msg.type) {
+      case "frame":
+        this.onFrame(msg);
+        break;
+      case "hello":
+        this.emit("hello", msg);
+        break;
+      case "run":
+        if (msg.run) this.emit("run", msg.run);
+        break;
+      case "run_deleted":
+        this.runs.delete(String(msg.id));
+        this.emit("run_deleted", msg.id);
+        break;
+      case "data":
+        this.emit("data", msg);
+        break;
+      case "resync":
+      case "resynchronise":
+      case "resynchronize":
+        // Not in the README contract: a server that dropped us asks for a fresh subscribe.
+        this.resync(msg.runs || (msg.run !== undefined ? [msg.run] : [...this.runs.keys()]));
+        break;
+      case "error":
+        console.warn("normlab: server said", msg.error, msg.field || "");
+        this.emit("error", msg);
+        break;
+      default:
+        this.emit(msg.type, msg);
+    }
+  }
+
+  resync(ids) {
+    const list = Array.isArray(ids) ? ids : Object.keys(ids || {});
+    this.sendSubscribe(list.map(String).filter((id) => this.runs.has(id)));
+  }
+
+  onFrame(msg) {
+    stats.frames += 1;
+    stats.lastFrameAt = Date.now();
+    for (const chunk of msg.runs || []) {
+      const key = String(chunk.run);
+      const entry = this.runs.get(key);
+      if (!entry) continue; // unsubscribed meanwhile
+      pushBounded(stats.frameLog, [stats.lastFrameAt, chunk.run, chunk.first_seq, chunk.last_seq]);
+      if (chunk.last_seq <= entry.lastSeq) continue; // all of it already held
+      if (chunk.first_seq > entry.lastSeq + 1) {
+        // A gap: ask again from what we hold (once per RESYNC_RETRY_MS; frames already in
+        // flight from before the request are dropped until the answer arrives).
+        if (performance.now() - entry.resyncAt > RESYNC_RETRY_MS) this.sendSubscribe([key]);
+        continue;
+      }
+      const fresh = chunk.first_seq <= entry.lastSeq ? trimChunk(chunk, entry.lastSeq) : chunk;
+      entry.lastSeq = chunk.last_seq;
+      entry.resyncAt = 0;
+      if (fresh.batch && fresh.batch.seq) stats.points += fresh.batch.seq.length;
+      this.emit("chunk", chunk.run, fresh);
+    }
+  }
+}
+
+// Drop the events with seq <= lastSeq from a frame entry (column arrays filtered alike).
+export function trimChunk(chunk, lastSeq) {
+  const out = { ...chunk, first_seq: lastSeq + 1 };
+  for (const key of ["batch", "epoch"]) {
+    const cols = chunk[key];
+    if (!cols || !cols.seq) continue;
+    const keep = cols.seq.map((s) => s > lastSeq);
+    const trimmed = {};
+    for (const [name, values] of Object.entries(cols)) {
+      trimmed[name] = Array.isArray(values) ? values.filter((_, i) => keep[i]) : values;
+    }
+    out[key] = trimmed;
+  }
+  for (const key of ["start", "final"]) {
+    if (chunk[key] && typeof chunk[key].seq === "number" && chunk[key].seq <= lastSeq) delete out[key];
+  }
+  return out;
+}
+
+// Keep only the events with seq <= lastSeq (the opposite of trimChunk).
+export function clipChunk(chunk, lastSeq) {
+  const out = { ...chunk, last_seq: lastSeq };
+  for (const key of ["batch", "epoch"]) {
+    const cols = chunk[key];
+    if (!cols || !cols.seq || !cols.seq.some((s) => s > lastSeq)) continue;
+    const keep = cols.seq.map((s) => s <= lastSeq);
+    const clipped = {};
+    for (const [name, values] of Object.entries(cols)) {
+      clipped[name] = Array.isArray(values) ? values.filter((_, i) => keep[i]) : values;
+    }
+    out[key] = clipped;
+  }
+  for (const key of ["start", "final"]) {
+    if (chunk[key] && typeof chunk[key].seq === "number" && chunk[key].seq > lastSeq) delete out[key];
+  }
+  return out;
+}
+
+function defaultUrl() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws`;
+}

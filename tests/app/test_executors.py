@@ -1,0 +1,138 @@
+"""Executor plumbing without a cluster: batching, order checks, the factory and the serve flags."""
+import pytest
+
+from app import create_app
+from app.cli import main
+from app.executors import ExecutorError, ProcessExecutor, ThreadExecutor, WorkerLost, make_executor
+from app.executors.cluster import check_scheduler_address
+from app.executors.remote import EventBatcher, InOrder, OutOfOrder
+from engine import RunConfig, train
+from engine.events import event_from_dict, event_to_dict
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def engine_events(tiny_data, **settings):
+    events = []
+    config = RunConfig(**{"dataset": "synthetic", "train_size": 120, "batch_size": 10, "epochs": 2, "hidden": 8,
+                          **settings})
+    final = train(config, tiny_data, events.append)
+    return events, final
+
+
+def test_batcher_sends_in_batches_and_at_once_on_start_and_epoch(tiny_data):
+    events, final = engine_events(tiny_data)  # start, 12 batch, 1 epoch, 12 batch, 1 epoch, done
+    sent = []
+    clock = Clock()
+    batcher = EventBatcher(sent.append, max_events=5, max_seconds=0.05, clock=clock)
+    for event in events:
+        batcher(event)
+    batcher.flush()
+    kinds = [[e.kind for e in batch] for batch in sent]
+    assert kinds[0] == ["start"]
+    assert kinds[1:4] == [["batch"] * 5, ["batch"] * 5, ["batch", "batch", "epoch"]]
+    assert kinds[4:] == [["batch"] * 5, ["batch"] * 5, ["batch", "batch", "epoch"]]
+    assert [e for batch in sent for e in batch] == events[:-1]  # the final event is the caller's to send
+    assert events[-1] is final and batcher.batches == len(sent)
+
+
+def test_batcher_sends_after_the_time_limit_even_when_the_batch_is_small(tiny_data):
+    events, _ = engine_events(tiny_data)
+    sent = []
+    clock = Clock()
+    batcher = EventBatcher(sent.append, max_events=500, max_seconds=0.05, clock=clock)
+    batcher(events[0])  # start: sent at once
+    for event in events[1:4]:
+        clock.now += 0.02
+        batcher(event)
+    assert [len(b) for b in sent] == [1, 3]  # the third batch event came 0.06 s after the last send
+    clock.now += 0.01
+    batcher(events[4])
+    assert [len(b) for b in sent] == [1, 3] and batcher.pending == [events[4]]
+
+
+def test_in_order_delivers_and_refuses_gaps_and_repeats(tiny_data):
+    events, _ = engine_events(tiny_data)
+    got = []
+    stream = InOrder(got.append)
+    stream.deliver(events[:5])
+    assert got == events[:5] and stream.where() == "after event 4 (epoch 1, step 4)"
+    with pytest.raises(OutOfOrder, match="event 7 arrived where 5 was expected"):
+        stream.deliver(events[7:8])
+    again = InOrder(got.append)
+    again.deliver(events[:3])
+    with pytest.raises(WorkerLost, match="event 0 arrived where 3 was expected"):
+        again.deliver(events[:1])  # a second attempt starting over
+    final = again.cancelled("cancelled by request (test)", 1.5)
+    assert final.seq == 3 and final.kind == "cancelled" and got[-1] is final
+
+
+def test_events_survive_the_trip_as_plain_data(tiny_data):
+    events, final = engine_events(tiny_data)
+    back = [event_from_dict(event_to_dict(e)) for e in events]
+    assert [e.seq for e in back] == list(range(len(events)))
+    assert back[1] == events[1] and back[-2] == events[-2]  # a batch and an epoch event
+    assert (back[-1].first_layer == final.first_layer).all()
+
+
+def test_factory_names_and_errors(tmp_path):
+    assert isinstance(make_executor("thread", None, 2), ThreadExecutor)
+    process = make_executor("process", None, 3, tmp_path)
+    assert isinstance(process, ProcessExecutor) and process.describe() == {
+        "executor": "process", "workers": 3, "blas_threads_per_run": 1}
+    process.close()
+    with pytest.raises(ExecutorError, match="unknown executor 'ray'; choose one of thread, process, dask"):
+        make_executor("ray", None)
+    with pytest.raises(ExecutorError, match="needs the scheduler's address"):
+        make_executor("dask", None)
+    with pytest.raises(ExecutorError, match="only used with the dask executor"):
+        make_executor("process", None, scheduler="tcp://127.0.0.1:8786")
+    with pytest.raises(ExecutorError, match="must look like tcp://HOST:PORT"):
+        make_executor("dask", None, scheduler="127.0.0.1:8786")
+
+
+def test_create_app_refuses_a_bad_executor_config(tmp_path):
+    with pytest.raises(ExecutorError, match="unknown executor"):
+        create_app({"DATABASE": str(tmp_path / "x.sqlite"), "EXECUTOR": "gpu"})
+
+
+@pytest.mark.parametrize("address, ok", [
+    ("tcp://10.0.0.5:8786", True), ("tcp://scheduler.lab.example:8786", True), ("tcp://[::1]:8786", True),
+    ("tcp://localhost:1", True), ("10.0.0.5:8786", False), ("tcp://10.0.0.5", False), ("tcp://host:0", False),
+    ("tcp://host:70000", False), ("http://host:8786", False), ("tcp://host:8786/x", False), ("", False), (None, False),
+])
+def test_scheduler_address_check(address, ok):
+    if ok:
+        assert check_scheduler_address(address) == address
+    else:
+        with pytest.raises(ValueError, match="tcp://HOST:PORT"):
+            check_scheduler_address(address)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--executor", "dask"], "--executor dask needs --scheduler ADDRESS"),
+    (["--executor", "dask", "--scheduler", "10.0.0.5:8786"], "--scheduler: the scheduler address must look like tcp://HOST:PORT"),
+    (["--scheduler", "tcp://10.0.0.5:8786"], "--scheduler is only used with --executor dask (got --executor thread)"),
+    (["--executor", "process", "--scheduler", "tcp://10.0.0.5:8786"], "only used with --executor dask"),
+    (["--executor", "ray"], "invalid choice: 'ray'"),
+])
+def test_serve_flags_are_checked_before_anything_starts(flags, message, capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--db", str(tmp_path / "x.sqlite"), "--no-preload", *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    pytest.importorskip("distributed")
+    from app.executors.cluster import DaskExecutor
+
+    with pytest.raises(ExecutorError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9 .*dask scheduler"):
+        DaskExecutor("tcp://127.0.0.1:9", connect_timeout=1)

@@ -1,0 +1,99 @@
+"""Helpers for the browser tests: the live server and filling in the dashboard's form."""
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+
+# Tiny synthetic runs: a few hundred steps, a second or a few each.
+TINY = {"dataset": "synthetic", "train_size": 600, "batch_size": 50, "hidden": 16, "epochs": 3}
+# Long enough to watch live (a few seconds on two cores).
+WATCHABLE = {"dataset": "synthetic", "train_size": 3000, "batch_size": 32, "hidden": 32, "epochs": 30}
+
+
+def total_steps(settings: dict) -> int:
+    return math.ceil(settings["train_size"] / settings["batch_size"]) * settings["epochs"]
+
+
+class LiveServer:
+    """The app served by Werkzeug in a daemon thread, plus small JSON helpers for the tests."""
+
+    def __init__(self, db_path: Path):
+        from werkzeug.serving import make_server
+
+        from app import create_app
+
+        self.app = create_app({"DATABASE": str(db_path), "TESTING": True})
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="normlab-test-server", daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        lab = self.app.extensions.get("normlab")
+        if lab is not None and hasattr(lab, "shutdown"):
+            lab.shutdown()
+        self.thread.join(5)
+
+    def api(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"} if data else {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, json.loads(exc.read() or b"null")
+
+    def runs(self) -> list[dict]:
+        status, body = self.api("GET", "/api/runs")
+        assert status == 200, body
+        return body
+
+    def run(self, run_id: int) -> dict:
+        status, body = self.api("GET", f"/api/runs/{run_id}")
+        assert status == 200, body
+        return body
+
+    def launch(self, **settings) -> dict:
+        status, body = self.api("POST", "/api/runs", settings)
+        assert status == 201, body
+        return body
+
+    def wait_for_status(self, run_id: int, statuses, timeout: float = 30.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.run(run_id)
+            if run["status"] in statuses:
+                return run
+            assert time.monotonic() < deadline, f"run {run_id} still {run['status']} after {timeout} s"
+            time.sleep(0.05)
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait until no run is queued or running (tests in a module share one worker)."""
+        deadline = time.monotonic() + timeout
+        while any(r["status"] in ("queued", "running") for r in self.runs()):
+            assert time.monotonic() < deadline, "runs still going"
+            time.sleep(0.05)
+
+
+def fill_settings(page, settings: dict) -> None:
+    """Put settings into the launch form (opening "Advanced" for the fields inside it)."""
+    advanced = page.locator("details.advanced")
+    if advanced.get_attribute("open") is None:
+        page.locator("details.advanced > summary").click()
+    for name, value in settings.items():
+        control = page.locator(f"#f-{name}")
+        if control.evaluate("el => el.tagName") == "SELECT":
+            control.select_option(str(value))
+        else:
+            control.fill(str(value))
