@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .config import RunConfig
 from .data import Dataset
@@ -67,7 +69,7 @@ def preprocess(pixels: np.ndarray, dtype: str) -> np.ndarray:
     return x
 
 
-def training_subset(dataset: Dataset, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def training_subset(dataset: Dataset, size: int, rng: np.random.Generator) -> np.ndarray:
     """Draw ``size`` training indices at random, without replacement."""
     n = len(dataset.y_train)
     if size > n:
@@ -89,78 +91,130 @@ def train(
     dataset: Dataset,
     on_event: EventSink | None = None,
     should_stop: StopCheck | None = None,
+    *,
+    blas_threads: int | None = 1,
 ) -> Event:
     """Train ``config`` on ``dataset``; emit events to ``on_event``; return the final event.
 
     The final event is a DoneEvent, a FailedEvent (e.g. the loss became NaN or
     infinite: reported at the batch where it happened) or a CancelledEvent.
+
+    ``blas_threads`` caps BLAS threads during the SGD steps (None: leave them as they
+    are). At the study's batch sizes the products are too small to gain from a second
+    thread, and spinning BLAS threads collapse when anything else wants the cores
+    (bench/README.md); the test-set evaluation keeps the process's setting.
     """
-    emit = _Emitter(on_event)
-    clock = _Clock()
-    streams = RandomStreams.from_seed(config.seed)
-    indices = training_subset(dataset, config.train_size, streams.subset)
-    x_train = preprocess(dataset.x_train[indices], config.dtype)
-    y_train = np.asarray(dataset.y_train[indices], dtype=np.intp)
-    x_test = preprocess(dataset.x_test, config.dtype)
-    y_test = np.asarray(dataset.y_test, dtype=np.intp)
+    return _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads).execute()
 
-    net = Network.build((x_train.shape[1], config.hidden, N_CLASSES), config.activation, config.init, streams.init, config.dtype)
-    penalty = make_penalty(config.penalty, config.lam, config.lam_l2)
-    optimizer = SGD(config.lr, config.momentum)
-    n = len(y_train)
-    batches = math.ceil(n / config.batch_size)
-    emit(StartEvent, epochs=config.epochs, batches_per_epoch=batches, total_steps=batches * config.epochs,
-         train_size=n, test_size=len(y_test), n_params=sum(p.size for p in net.params),
-         dataset_checksum=dataset.checksum, subset_checksum=_sha256(indices),
-         init_checksum=_sha256(*net.params), numpy_version=np.__version__)
 
-    step = 0
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for epoch in range(1, config.epochs + 1):
-            epoch_clock = _Clock()
-            order = streams.order.permutation(n)
-            sums = np.zeros(3)
-            correct = 0
-            for batch in range(1, batches + 1):
-                if should_stop is not None and should_stop():
-                    return emit(CancelledEvent, reason="cancelled by request", epoch=epoch, step=step,
-                                seconds=clock.elapsed())
-                idx = order[(batch - 1) * config.batch_size : batch * config.batch_size]
-                xb, yb = x_train[idx], y_train[idx]
-                data_loss, penalty_value, logits = net.loss_and_grads(xb, yb, penalty, scale=config.lr)
-                loss = data_loss + penalty_value
-                step += 1
-                if not data_loss <= DIVERGENCE_LOSS or not math.isfinite(loss):
-                    emit(BatchEvent, step=step, epoch=epoch, batch=batch, loss=loss, data_loss=data_loss,
-                         penalty=penalty_value)
-                    return emit(FailedEvent, reason=_divergence_reason(loss, epoch, batch, step, config),
-                                epoch=epoch, step=step, seconds=clock.elapsed())
-                optimizer.step(net.params, net.grads)
-                sums += (loss, data_loss, penalty_value)
-                correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
-                emit(BatchEvent, step=step, epoch=epoch, batch=batch, loss=loss, data_loss=data_loss,
-                     penalty=penalty_value)
-            train_seconds = epoch_clock.elapsed()
-            test_logits = net.predict_logits(x_test)
-            test_loss = float(np.mean(cross_entropy_per_example(test_logits, y_test)))
-            if not all(np.isfinite(w).all() for w in net.weights) or not math.isfinite(test_loss):
-                return emit(FailedEvent, reason=_divergence_reason(test_loss, epoch, batches, step, config),
-                            epoch=epoch, step=step, seconds=clock.elapsed())
-            predicted = test_logits.argmax(axis=1)
-            means = sums / batches
-            last_stats = tuple(weight_stats(f"W{i + 1}", w) for i, w in enumerate(net.weights))
-            emit(EpochEvent, epoch=epoch, step=step, train_loss=float(means[0]), data_loss=float(means[1]),
-                 penalty=float(means[2]), train_accuracy=correct / n, test_loss=test_loss,
-                 test_accuracy=float(np.mean(predicted == y_test)), sparsity=overall_sparsity(net.weights),
-                 seconds=epoch_clock.elapsed(), train_seconds=train_seconds, weights=last_stats)
+@dataclass
+class _EpochTotals:
+    """Running sums over one epoch's batches."""
 
-    w1 = net.weights[0]
-    return emit(DoneEvent, epochs=config.epochs, steps=step, test_accuracy=float(np.mean(predicted == y_test)),
-                test_loss=test_loss, train_accuracy=correct / n, train_loss=float(means[0]),
-                sparsity=overall_sparsity(net.weights), l1_norm=sum(w.l1 for w in last_stats),
-                l2_norm=math.sqrt(sum(w.l2**2 for w in last_stats)), dead_units=dead_units(w1), seconds=clock.elapsed(),
-                confusion=confusion_matrix(y_test, predicted, N_CLASSES),
-                first_layer=first_layer_images(w1) if w1.shape[0] == 784 else np.empty((0, 28, 28), np.float32))
+    losses: np.ndarray  # (loss, data loss, penalty) summed
+    correct: int = 0
+    batches: int = 0
+
+
+class _Run:
+    """One training run: the data, the network, and the loop that reports on them."""
+
+    def __init__(self, config: RunConfig, dataset: Dataset, emit: "_Emitter", should_stop: StopCheck,
+                 blas_threads: int | None):
+        self.config, self.emit, self.should_stop, self.blas_threads = config, emit, should_stop, blas_threads
+        self.clock = _Clock()
+        streams = RandomStreams.from_seed(config.seed)
+        self.indices = training_subset(dataset, config.train_size, streams.subset)
+        self.x_train = preprocess(dataset.x_train[self.indices], config.dtype)
+        self.y_train = np.asarray(dataset.y_train[self.indices], dtype=np.intp)
+        self.x_test = preprocess(dataset.x_test, config.dtype)
+        self.y_test = np.asarray(dataset.y_test, dtype=np.intp)
+        self.order_rng = streams.order
+        self.net = Network.build((self.x_train.shape[1], config.hidden, N_CLASSES), config.activation, config.init,
+                                 streams.init, config.dtype)
+        self.penalty = make_penalty(config.penalty, config.lam, config.lam_l2)
+        self.optimizer = SGD(config.lr, config.momentum)
+        self.batches = math.ceil(len(self.y_train) / config.batch_size)
+        self.step = 0
+        self.checksum = dataset.checksum
+
+    def execute(self) -> Event:
+        self.emit(StartEvent, epochs=self.config.epochs, batches_per_epoch=self.batches,
+                  total_steps=self.batches * self.config.epochs, train_size=len(self.y_train),
+                  test_size=len(self.y_test), n_params=sum(p.size for p in self.net.params),
+                  dataset_checksum=self.checksum, subset_checksum=_sha256(self.indices),
+                  init_checksum=_sha256(*self.net.params), numpy_version=np.__version__)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for epoch in range(1, self.config.epochs + 1):
+                epoch_clock = _Clock()
+                with self._blas_limits():
+                    totals = self._train_epoch(epoch)
+                if not isinstance(totals, _EpochTotals):
+                    return totals
+                last = self._evaluate(epoch, totals, epoch_clock)
+                if last.kind == "failed":
+                    return last
+        return self._done(last, totals)
+
+    def _blas_limits(self):
+        if not self.blas_threads:
+            return nullcontext()
+        return threadpool_limits(limits=self.blas_threads, user_api="blas")
+
+    def _train_epoch(self, epoch: int) -> _EpochTotals | Event:
+        """The SGD steps of one epoch; a final event instead if cancelled or diverged."""
+        config, net = self.config, self.net
+        order = self.order_rng.permutation(len(self.y_train))
+        totals = _EpochTotals(np.zeros(3))
+        for batch in range(1, self.batches + 1):
+            if self.should_stop():
+                return self.emit(CancelledEvent, reason="cancelled by request", epoch=epoch, step=self.step,
+                                 seconds=self.clock.elapsed())
+            idx = order[(batch - 1) * config.batch_size : batch * config.batch_size]
+            yb = self.y_train[idx]
+            data_loss, penalty_value, logits = net.loss_and_grads(self.x_train[idx], yb, self.penalty, scale=config.lr)
+            loss = data_loss + penalty_value
+            self.step += 1
+            diverged = not data_loss <= DIVERGENCE_LOSS or not math.isfinite(loss)
+            if not diverged:
+                self.optimizer.step(net.params, net.grads)
+                totals.losses += (loss, data_loss, penalty_value)
+                totals.correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
+                totals.batches += 1
+            self.emit(BatchEvent, step=self.step, epoch=epoch, batch=batch, loss=loss, data_loss=data_loss,
+                      penalty=penalty_value)
+            if diverged:
+                return self.emit(FailedEvent, reason=_divergence_reason(loss, epoch, batch, self.step, config),
+                                 epoch=epoch, step=self.step, seconds=self.clock.elapsed())
+        return totals
+
+    def _evaluate(self, epoch: int, totals: _EpochTotals, epoch_clock: "_Clock") -> Event:
+        """Test-set loss and accuracy plus weight statistics: the epoch event (or a failure)."""
+        train_seconds = epoch_clock.elapsed()
+        self.test_logits = self.net.predict_logits(self.x_test)
+        test_loss = float(np.mean(cross_entropy_per_example(self.test_logits, self.y_test)))
+        if not all(np.isfinite(w).all() for w in self.net.weights) or not math.isfinite(test_loss):
+            return self.emit(FailedEvent, reason=_divergence_reason(test_loss, epoch, self.batches, self.step, self.config),
+                             epoch=epoch, step=self.step, seconds=self.clock.elapsed())
+        self.predicted = self.test_logits.argmax(axis=1)
+        means = totals.losses / totals.batches
+        stats = tuple(weight_stats(f"W{i + 1}", w) for i, w in enumerate(self.net.weights))
+        return self.emit(EpochEvent, epoch=epoch, step=self.step, train_loss=float(means[0]),
+                         data_loss=float(means[1]), penalty=float(means[2]),
+                         train_accuracy=totals.correct / len(self.y_train), test_loss=test_loss,
+                         test_accuracy=float(np.mean(self.predicted == self.y_test)),
+                         sparsity=overall_sparsity(self.net.weights), seconds=epoch_clock.elapsed(),
+                         train_seconds=train_seconds, weights=stats)
+
+    def _done(self, last: EpochEvent, totals: _EpochTotals) -> Event:
+        w1 = self.net.weights[0]
+        images = first_layer_images(w1) if w1.shape[0] == 784 else np.empty((0, 28, 28), np.float32)
+        return self.emit(DoneEvent, epochs=self.config.epochs, steps=self.step, test_accuracy=last.test_accuracy,
+                         test_loss=last.test_loss, train_accuracy=last.train_accuracy, train_loss=last.train_loss,
+                         sparsity=last.sparsity, l1_norm=sum(w.l1 for w in last.weights),
+                         l2_norm=math.sqrt(sum(w.l2**2 for w in last.weights)), dead_units=dead_units(w1),
+                         seconds=self.clock.elapsed(), confusion=confusion_matrix(self.y_test, self.predicted, N_CLASSES),
+                         first_layer=images)
 
 
 class _Emitter:
