@@ -68,6 +68,7 @@ class Lab:
             self.open_sockets -= 1
 
     def status(self) -> dict[str, Any]:
+        """Server facts for the page: the executor (and its scheduler), concurrent runs, queue, data."""
         return {**self.executor.describe(), "workers": self.jobs.workers, "queue_length": self.jobs.queue_length(),
                 "queue_limit": self.jobs.queue_limit, "open_sockets": self.open_sockets, "data": self.data_progress}
 

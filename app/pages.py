@@ -4,10 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import plotly
-from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
 from .serializers import run_summary
 from .settings import COMPARISON_LAMBDAS, settings_schema
+from .studies_api import PRESETS
+
+# The compare page shows at most this many runs side by side.
+MAX_COMPARE = 12
 
 bp = Blueprint("pages", __name__)
 
@@ -26,6 +30,47 @@ def run_page(run_id: int):
     if row is None:
         abort(404)
     return render_template("run.html", run=run_summary(row, lab.hub))
+
+
+@bp.get("/studies")
+def studies():
+    """Launch a study (penalties × λ × seeds) and list the studies."""
+    return render_template("studies.html", schema=settings_schema(), presets=PRESETS)
+
+
+@bp.get("/studies/<int:study_id>")
+def study_page(study_id: int):
+    lab = current_app.extensions["normlab"]
+    study = lab.store.get_study(study_id)
+    if study is None:
+        abort(404)
+    return render_template("study.html", study={"id": study["id"], "name": study["name"], "spec": study["spec"]})
+
+
+@bp.get("/compare")
+def compare():
+    """Runs side by side: /compare?runs=1,2,3 (unknown ids are named on the page)."""
+    lab = current_app.extensions["normlab"]
+    wanted: list[int] = []
+    bad: list[str] = []
+    for part in request.args.get("runs", "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if part.isdigit() and 0 < int(part) < 2**63 and len(part) < 20:
+            if int(part) not in wanted:
+                wanted.append(int(part))
+        else:
+            bad.append(part[:20])
+    runs, missing = [], []
+    for run_id in wanted[:MAX_COMPARE]:
+        row = lab.store.get_run(run_id)
+        if row is None:
+            missing.append(str(run_id))
+        else:
+            runs.append(run_summary(row, lab.hub))
+    return render_template("compare.html", runs=runs, missing=missing + bad,
+                           dropped=max(0, len(wanted) - MAX_COMPARE), limit=MAX_COMPARE)
 
 
 @bp.get("/favicon.ico")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -90,7 +91,7 @@ class DaskExecutor:
             workers = len(self.client.nthreads(callback_timeout=2))
         except Exception:
             workers = None
-        return {"executor": self.name, "scheduler": self.scheduler, "workers": workers}
+        return {"executor": self.name, "scheduler": self.scheduler, "cluster_workers": workers}
 
     # -- one run -----------------------------------------------------------------------------------
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
@@ -148,6 +149,8 @@ class _RemoteRun:
         self.attempt: dict | None = None  # the worker running it, from its hello
         self.abandoned = False
         self.started = time.monotonic()
+        self._done = threading.Event()  # wakes the loop as soon as the task ends
+        future.add_done_callback(lambda _: self._done.set())
 
     def follow(self, should_stop: StopCheck, cancel) -> Event:
         cancelled_at = None
@@ -165,7 +168,7 @@ class _RemoteRun:
                 continue
             if self.future.done():
                 return self._finish()
-            time.sleep(POLL_SECONDS)
+            self._done.wait(POLL_SECONDS)
             if cancelled_at is not None and self.attempt is None:
                 # still waiting for a worker: take the task back rather than wait for it to start
                 self.abandoned = True

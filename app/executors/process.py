@@ -85,7 +85,7 @@ class ProcessExecutor:
         self._closed = False
 
     def describe(self) -> dict:
-        return {"executor": self.name, "workers": self.workers, "blas_threads_per_run": 1}
+        return {"executor": self.name, "blas_threads_per_run": 1}
 
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
         child = self._child()

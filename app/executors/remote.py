@@ -3,7 +3,8 @@
 Worker side: ``run_training`` loads the dataset through the engine's data module (once per
 process), trains, and hands events to ``send`` in batches (``EventBatcher``); the final event
 is returned, not batched, so each executor can carry it the way that suits it.
-``process_main`` and ``dask_task`` are the two entry points.
+``process_main`` and ``dask_task`` are the two entry points; on a Dask worker the batches go
+out through a ``BackgroundSender`` so training never waits on a round trip to the scheduler.
 
 Dashboard side: ``InOrder`` delivers what comes back to the job manager's ``on_event`` and
 checks that sequence numbers arrive gap-free, exactly once.
@@ -65,6 +66,63 @@ class EventBatcher:
             self.send(batch)
             self.batches += 1
         self.last_send = self.clock()
+
+
+class BackgroundSender:
+    """Sends batches from a thread of its own, in order, so training never waits on the network.
+
+    Batches that pile up while a send is in flight go out together in the next one (up to
+    ``max_events`` per message); past ``max_pending`` waiting events the training waits
+    (a scheduler that cannot keep up slows the run rather than filling the worker's memory).
+    A failed send is raised to the training at its next event, and by ``close``.
+    """
+
+    def __init__(self, send: Send, max_events: int = 2000, max_pending: int = 50_000):
+        self._send = send
+        self.max_events = max_events
+        self.max_pending = max_pending
+        self._pending: list[Event] = []
+        self._cond = threading.Condition()
+        self._closing = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="normlab-event-sender", daemon=True)
+        self._thread.start()
+
+    def __call__(self, events: list[Event]) -> None:
+        with self._cond:
+            while self.error is None and len(self._pending) >= self.max_pending:
+                self._cond.wait()
+            if self.error is not None:
+                raise self.error
+            self._pending.extend(events)
+            self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closing:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                batch = self._pending[:self.max_events]
+                del self._pending[:self.max_events]
+                self._cond.notify_all()  # room again for a training thread held at max_pending
+            try:
+                self._send(batch)
+            except BaseException as exc:
+                with self._cond:
+                    self.error = exc
+                    self._cond.notify_all()
+                return
+
+    def close(self, timeout: float | None = None) -> None:
+        """Send what is left, stop the thread; raise the send error if there was one."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join(timeout)
+        if self.error is not None:
+            raise self.error
 
 
 _datasets: dict[tuple[str, str | None], Dataset] = {}
@@ -156,11 +214,20 @@ def dask_task(config: dict[str, Any], data_dir: str | None, names: dict[str, str
     watcher = threading.Thread(target=_watch_cancel, args=(DaskEvent(names["cancel"], client=client), stop, finished),
                                name="normlab-cancel-watch", daemon=True)
     watcher.start()
+    sender = BackgroundSender(lambda events: queue.put({"events": [event_to_dict(e) for e in events]}))
+    closed = False
     try:
-        return run_training(config, data_dir,
-                            lambda events: queue.put({"events": [event_to_dict(e) for e in events]}), stop.is_set)
+        final = run_training(config, data_dir, sender, stop.is_set)
+        closed = True
+        sender.close()  # every put is done before the task returns: the dashboard relies on that
+        return final
     finally:
         finished.set()
+        if not closed:  # the training raised: stop the sender, the training's error is the one to report
+            try:
+                sender.close(timeout=5)
+            except Exception:
+                pass
         queue.close()
 
 

@@ -1,11 +1,13 @@
 """Executor plumbing without a cluster: batching, order checks, the factory and the serve flags."""
+import threading
+
 import pytest
 
 from app import create_app
 from app.cli import main
 from app.executors import ExecutorError, ProcessExecutor, ThreadExecutor, WorkerLost, make_executor
 from app.executors.cluster import check_scheduler_address
-from app.executors.remote import EventBatcher, InOrder, OutOfOrder
+from app.executors.remote import BackgroundSender, EventBatcher, InOrder, OutOfOrder
 from engine import RunConfig, train
 from engine.events import event_from_dict, event_to_dict
 
@@ -57,6 +59,42 @@ def test_batcher_sends_after_the_time_limit_even_when_the_batch_is_small(tiny_da
     assert [len(b) for b in sent] == [1, 3] and batcher.pending == [events[4]]
 
 
+def test_background_sender_keeps_order_and_merges_batches_while_a_send_is_slow(tiny_data):
+    events, _ = engine_events(tiny_data)
+    sent, in_flight, gate = [], threading.Event(), threading.Event()
+
+    def slow_send(batch):
+        in_flight.set()
+        gate.wait(5)  # the first send hangs until the rest has piled up
+        sent.append(batch)
+
+    sender = BackgroundSender(slow_send, max_events=10)
+    sender(events[:1])
+    assert in_flight.wait(5)
+    for i in range(1, 25):
+        sender(events[i:i + 1])
+    gate.set()
+    sender.close()
+    assert [e for batch in sent for e in batch] == events[:25]
+    assert len(sent) == 4 and [len(b) for b in sent[1:]] == [10, 10, 4]  # 1, then what piled up, 10 at a time
+
+
+def test_background_sender_reports_a_failed_send_to_the_training(tiny_data):
+    events, _ = engine_events(tiny_data)
+
+    def broken(batch):
+        raise ConnectionError("scheduler gone")
+
+    sender = BackgroundSender(broken)
+    sender(events[:1])
+    with pytest.raises(ConnectionError, match="scheduler gone"):
+        for event in events[1:]:
+            sender([event])
+            threading.Event().wait(0.01)
+    with pytest.raises(ConnectionError):
+        sender.close()
+
+
 def test_in_order_delivers_and_refuses_gaps_and_repeats(tiny_data):
     events, _ = engine_events(tiny_data)
     got = []
@@ -85,7 +123,7 @@ def test_factory_names_and_errors(tmp_path):
     assert isinstance(make_executor("thread", None, 2), ThreadExecutor)
     process = make_executor("process", None, 3, tmp_path)
     assert isinstance(process, ProcessExecutor) and process.describe() == {
-        "executor": "process", "workers": 3, "blas_threads_per_run": 1}
+        "executor": "process", "blas_threads_per_run": 1}
     process.close()
     with pytest.raises(ExecutorError, match="unknown executor 'ray'; choose one of thread, process, dask"):
         make_executor("ray", None)

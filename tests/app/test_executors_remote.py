@@ -74,8 +74,7 @@ def side(request):
     if request.param == "process":
         yield ProcessSide()
         return
-    pytest.importorskip("distributed")
-    side = DaskSide()
+    side = DaskSide()  # dask and distributed are in the test extra: CI always runs this
     yield side
     side.close()
 
