@@ -51,19 +51,18 @@ def study_page(study_id: int):
 def compare():
     """Runs side by side: /compare?runs=1,2,3 (unknown ids are named on the page)."""
     lab = current_app.extensions["normlab"]
-    wanted: list[int] = []
+    wanted: dict[int, None] = {}  # in order, once each
     bad: list[str] = []
     for part in request.args.get("runs", "").split(","):
         part = part.strip()
         if not part:
             continue
-        if part.isdigit() and 0 < int(part) < 2**63 and len(part) < 20:
-            if int(part) not in wanted:
-                wanted.append(int(part))
-        else:
+        if len(part) < 20 and part.isascii() and part.isdigit() and 0 < int(part) < 2**63:
+            wanted[int(part)] = None
+        elif len(bad) < MAX_COMPARE:
             bad.append(part[:20])
     runs, missing = [], []
-    for run_id in wanted[:MAX_COMPARE]:
+    for run_id in list(wanted)[:MAX_COMPARE]:
         row = lab.store.get_run(run_id)
         if row is None:
             missing.append(str(run_id))
