@@ -48,6 +48,12 @@ export const api = {
   cancel: (id) => request("POST", `/api/runs/${id}/cancel`),
   rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
   remove: (id) => request("DELETE", `/api/runs/${id}`),
+  weights: (id) => request("GET", `/api/runs/${id}/weights`),
+  status: () => request("GET", "/api/status"),
+  listStudies: () => request("GET", "/api/studies"),
+  getStudy: (id) => request("GET", `/api/studies/${id}`),
+  studyPresets: () => request("GET", "/api/studies/presets"),
+  createStudy: (body) => request("POST", "/api/studies", body),
 };
 
 // The API may send a list or {"runs": [...]}; accept both.

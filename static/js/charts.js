@@ -21,9 +21,9 @@ import { num } from "./format.js";
 export const MAX_VIEW_POINTS = { gl: 4000, svg: 1500 };
 const MIN_DRAW_INTERVAL_MS = 50;
 
-const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
-const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: "#1f2933" };
-const GRID = "#e4e7eb";
+export const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+export const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: "#1f2933" };
+export const GRID = "#e4e7eb";
 
 // "gl" when WebGL works and the page may compile code at run time (Plotly's WebGL layer,
 // regl, generates its shader glue with Function(); a CSP without 'unsafe-eval' forbids that),
@@ -49,7 +49,7 @@ export function pickRenderer() {
   }
 }
 
-function whenPlotly() {
+export function whenPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -129,13 +129,73 @@ function bucket(xs, ys, from, to, outX, outY) {
   }
 }
 
-const finiteOrNull = (v) => {
+export const finiteOrNull = (v) => {
   const x = num(v);
   return Number.isFinite(x) ? x : null;
 };
 
+// "Ignore outliers": a y range that covers the 5–95 % quantiles of the values (plus 10 % of
+// that span on each side), as TensorBoard's "ignore outliers in chart scaling" does. The view
+// of a spiky loss then shows where the curve spends its time, not its first batches or a
+// diverging spike. Long series are sampled at an even stride (at most SAMPLE values), which
+// moves a quantile by well under one percentile. For a log axis the range is in log10 units
+// (what Plotly expects) and only positive values count. Returns null when there is too little.
+const QUANTILE_SAMPLE = 20000;
+export function quantileRange(values, { log = false, low = 0.05, high = 0.95 } = {}) {
+  const stride = Math.max(1, Math.ceil(values.length / QUANTILE_SAMPLE));
+  const kept = [];
+  for (let i = 0; i < values.length; i += stride) {
+    const v = values[i];
+    if (v === null || v === undefined || !Number.isFinite(v) || (log && v <= 0)) continue;
+    kept.push(log ? Math.log10(v) : v);
+  }
+  if (kept.length < 2) return null;
+  kept.sort((a, b) => a - b);
+  const at = (q) => {
+    const pos = q * (kept.length - 1);
+    const i = Math.floor(pos);
+    return i + 1 < kept.length ? kept[i] + (pos - i) * (kept[i + 1] - kept[i]) : kept[i];
+  };
+  let lo = at(low);
+  let hi = at(high);
+  if (hi - lo < 1e-12) {
+    const pad = Math.max(Math.abs(hi) * 0.05, 1e-6);
+    lo -= pad;
+    hi += pad;
+  }
+  const pad = 0.1 * (hi - lo);
+  return [lo - pad, hi + pad];
+}
+
+// At most one chart draws per animation frame. A page may hold a dozen charts (the run page);
+// drawing every dirty one in the same frame would stall the page for the sum of their draws.
+const frameQueue = new Set();
+let frameRequested = false;
+
+function queueDraw(chart) {
+  frameQueue.add(chart);
+  if (!frameRequested) {
+    frameRequested = true;
+    requestAnimationFrame(drawNextChart);
+  }
+}
+
+function drawNextChart() {
+  frameRequested = false;
+  const [chart] = frameQueue;
+  if (chart) {
+    frameQueue.delete(chart);
+    chart.scheduled = false;
+    chart.draw();
+  }
+  if (frameQueue.size) {
+    frameRequested = true;
+    requestAnimationFrame(drawNextChart);
+  }
+}
+
 // Shared machinery: per-run series, draw scheduling, the data-points attribute.
-class Chart {
+export class Chart {
   constructor(el) {
     this.el = el;
     this.runs = new Map(); // id (string) → series
@@ -191,10 +251,7 @@ class Chart {
     this.scheduled = true;
     const gap = Math.max(MIN_DRAW_INTERVAL_MS, 3 * this.lastDrawMs);
     const wait = this.lastDrawEnd + gap - performance.now();
-    const go = () => requestAnimationFrame(() => {
-      this.scheduled = false;
-      this.draw();
-    });
+    const go = () => queueDraw(this);
     if (wait > 4) setTimeout(go, wait);
     else go();
   }
@@ -231,9 +288,16 @@ class Chart {
     this.failed = true;
   }
 
+  // The note shown in an empty chart, or null.
+  note() {
+    if (this.runs.size === 0) return "No runs shown yet";
+    if ([...this.runs.values()].every((series) => series.x.length === 0)) return "Waiting for data…";
+    return null;
+  }
+
   baseLayout() {
     const empty = this.runs.size === 0;
-    const waiting = !empty && [...this.runs.values()].every((series) => series.x.length === 0);
+    const note = this.note();
     return {
       datarevision: this.rev,
       uirevision: "keep", // keep zoom, pan and legend clicks across redraws
@@ -245,8 +309,8 @@ class Chart {
       showlegend: !empty,
       legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 12 } },
       hovermode: "closest",
-      annotations: empty || waiting
-        ? [{ text: empty ? "No runs shown yet" : "Waiting for data…", showarrow: false, xref: "paper",
+      annotations: note
+        ? [{ text: note, showarrow: false, xref: "paper",
           yref: "paper", x: 0.5, y: 0.5, font: { size: 14, color: "#7b8794" } }]
         : [],
     };
@@ -254,11 +318,12 @@ class Chart {
 }
 
 export class BatchChart extends Chart {
-  constructor(el, { renderer = pickRenderer(), smoothing = 0.6, logScale = false } = {}) {
+  constructor(el, { renderer = pickRenderer(), smoothing = 0.6, logScale = false, fitQuantiles = false } = {}) {
     super(el);
     this.renderer = renderer;
     this.smoothing = smoothing;
     this.logScale = logScale;
+    this.fitQuantiles = fitQuantiles;
     el.dataset.renderer = renderer;
   }
 
@@ -308,6 +373,19 @@ export class BatchChart extends Chart {
     this.schedule();
   }
 
+  setFitQuantiles(on) {
+    this.fitQuantiles = on;
+    this.schedule();
+  }
+
+  // The y range for "ignore outliers": quantiles of every run's raw loss, or autorange.
+  yRange() {
+    if (!this.fitQuantiles) return null;
+    const all = [];
+    for (const series of this.runs.values()) for (const y of series.y) all.push(y);
+    return quantileRange(all, { log: this.logScale });
+  }
+
   traces() {
     const type = this.renderer === "gl" ? "scattergl" : "scatter";
     const out = [];
@@ -334,7 +412,7 @@ export class BatchChart extends Chart {
       xaxis: { title: { text: "step (SGD batches)" }, gridcolor: GRID, zeroline: false, rangemode: "tozero" },
       yaxis: {
         title: { text: this.logScale ? "loss (nats, log scale)" : "loss (nats, data + penalty)" },
-        type: this.logScale ? "log" : "linear", gridcolor: GRID, zeroline: false,
+        type: this.logScale ? "log" : "linear", gridcolor: GRID, zeroline: false, ...rangeOrAuto(this.yRange()),
       },
     };
   }
@@ -375,7 +453,17 @@ export class BatchChart extends Chart {
   }
 }
 
+// A fixed range, or autorange (said explicitly, so turning a fixed range off takes effect).
+export function rangeOrAuto(range) {
+  return range ? { range, autorange: false } : { autorange: true };
+}
+
 export class EpochChart extends Chart {
+  setFitQuantiles(on) {
+    this.fitQuantiles = on;
+    this.schedule();
+  }
+
   ensure(id, { label, color }) {
     const key = String(id);
     if (!this.runs.has(key)) {
@@ -397,6 +485,12 @@ export class EpochChart extends Chart {
     }
     this.updateCount();
     this.schedule();
+  }
+
+  lossRange() {
+    const all = [];
+    for (const s of this.runs.values()) all.push(...s.loss, ...s.penalty);
+    return quantileRange(all);
   }
 
   maxEpoch() {
@@ -437,7 +531,10 @@ export class EpochChart extends Chart {
         title: { text: "epoch" }, gridcolor: GRID, zeroline: false, rangemode: "nonnegative",
         ...(this.maxEpoch() <= 12 ? { tickmode: "linear", tick0: 0, dtick: 1 } : {}),
       },
-      yaxis: { title: { text: "loss (nats)" }, gridcolor: GRID, zeroline: false, rangemode: "tozero" },
+      yaxis: {
+        title: { text: "loss (nats)" }, gridcolor: GRID, zeroline: false, rangemode: "tozero",
+        ...(this.fitQuantiles ? rangeOrAuto(this.lossRange()) : {}),
+      },
       yaxis2: {
         title: { text: "test accuracy" }, overlaying: "y", side: "right", range: [0, 1.02],
         tickmode: "linear", tick0: 0, dtick: 0.2, tickformat: ".0%", showgrid: false, zeroline: false,
@@ -446,12 +543,19 @@ export class EpochChart extends Chart {
   }
 }
 
-// Both charts plus the smoothing slider and log toggle, fed per run.
+// Both charts plus the smoothing slider, the log toggle and the "ignore outliers" toggle, fed
+// per run. Other loss charts of the page (e.g. the run page's data + penalty charts) can follow
+// the same controls: follow(chart) calls its setSmoothing / setFitQuantiles when they change.
 export class RunCharts {
-  constructor({ batchEl, epochEl, smoothingInput, smoothingOutput, logInput }) {
+  constructor({ batchEl, epochEl, smoothingInput, smoothingOutput, logInput, fitInput }) {
     const initial = smoothingInput ? Number(smoothingInput.value) : 0.6;
-    this.batch = new BatchChart(batchEl, { smoothing: initial, logScale: !!(logInput && logInput.checked) });
+    const fit = !!(fitInput && fitInput.checked);
+    this.smoothingInput = smoothingInput;
+    this.fitInput = fitInput;
+    this.batch = new BatchChart(batchEl, { smoothing: initial, logScale: !!(logInput && logInput.checked), fitQuantiles: fit });
     this.epoch = new EpochChart(epochEl);
+    this.epoch.fitQuantiles = fit;
+    this.followers = [this.batch, this.epoch];
     if (smoothingInput) {
       const show = () => {
         if (smoothingOutput) smoothingOutput.value = Number(smoothingInput.value).toFixed(2);
@@ -459,10 +563,22 @@ export class RunCharts {
       show();
       smoothingInput.addEventListener("input", () => {
         show();
-        this.batch.setSmoothing(Number(smoothingInput.value));
+        for (const chart of this.followers) if (chart.setSmoothing) chart.setSmoothing(Number(smoothingInput.value));
       });
     }
     if (logInput) logInput.addEventListener("change", () => this.batch.setLogScale(logInput.checked));
+    if (fitInput) {
+      fitInput.addEventListener("change", () => {
+        for (const chart of this.followers) if (chart.setFitQuantiles) chart.setFitQuantiles(fitInput.checked);
+      });
+    }
+  }
+
+  follow(chart) {
+    this.followers.push(chart);
+    if (chart.setFitQuantiles && this.fitInput) chart.setFitQuantiles(this.fitInput.checked);
+    if (chart.setSmoothing && this.smoothingInput) chart.setSmoothing(Number(this.smoothingInput.value));
+    return chart;
   }
 
   has(id) {

@@ -28,6 +28,7 @@ showDataProgress(stream, $("#data-banner"));
 const charts = new RunCharts({
   batchEl: $("#batch-chart"), epochEl: $("#epoch-chart"),
   smoothingInput: $("#smoothing"), smoothingOutput: $("#smoothing-value"), logInput: $("#log-y"),
+  fitInput: $("#fit-quantiles"),
 });
 const live = new LiveList($("#live-list"), $("#live-empty"));
 const runsStatus = $("#runs-status");
@@ -49,7 +50,12 @@ new LaunchForm(form, {
 
 const announcer = $("#announce");
 
+// When the page last learnt something about a run from a notice (or deleted it), so a runs list
+// fetched before that cannot undo it.
+const heardAt = new Map(); // id → performance.now()
+
 function seeRun(run, { autoShow = false } = {}) {
+  heardAt.set(String(run.id), performance.now());
   const before = table.get(run.id);
   if (before && before.status !== run.status && announcer) {
     announcer.textContent = `Run #${run.id} ${runLabel(run)}: ${run.status}${run.reason ? ` (${run.reason})` : ""}`;
@@ -68,6 +74,7 @@ async function show(id) {
   const token = {};
   shown.set(key, token);
   table.setChecked(key, true);
+  renderCompareButton();
   charts.add(key, { label: runLabel(run), color: colorFor(key) });
   try {
     await loadRun(stream, run, (chunk) => onChunk(key, chunk), () => shown.get(key) === token);
@@ -83,7 +90,20 @@ function hide(id) {
   table.setChecked(key, false);
   charts.remove(key);
   stream.unsubscribe(key);
+  renderCompareButton();
 }
+
+// "Compare ticked runs" opens /compare?runs=… for the runs ticked (shown in the charts).
+const compareButton = $("#compare-ticked");
+function renderCompareButton() {
+  const n = shown.size;
+  compareButton.disabled = n === 0;
+  compareButton.textContent = n ? `Compare ticked runs (${n})` : "Compare ticked runs";
+}
+compareButton.addEventListener("click", () => {
+  const ids = [...shown.keys()].sort((a, b) => Number(a) - Number(b));
+  if (ids.length) location.assign(`/compare?runs=${ids.join(",")}`);
+});
 
 function onChunk(id, chunk) {
   if (!shown.has(String(id))) return;
@@ -117,13 +137,15 @@ async function settle(id, tries = 10) {
 stream.on("chunk", onChunk);
 stream.on("run", (run) => seeRun(run));
 stream.on("run_deleted", (id) => {
+  heardAt.set(String(id), performance.now());
   hide(id);
   table.remove(id);
   live.remove(id);
 });
-stream.on("open", ({ reconnected }) => {
-  if (reconnected) refresh(); // run changes made while we were away are not replayed
-});
+// `run` notices describe changes made after the socket's hello, so the list is fetched again once
+// the hello arrived (on the first connection too: a run created and ended between the first
+// fetch and the socket opening would otherwise never show), and after every reconnect.
+stream.on("hello", () => refresh());
 
 async function act(action, id) {
   try {
@@ -133,6 +155,7 @@ async function act(action, id) {
       say(`Run #${id}: cancel requested.`);
     } else if (action === "delete") {
       await api.remove(id);
+      heardAt.set(String(id), performance.now());
       hide(id);
       table.remove(id);
       live.remove(id);
@@ -154,7 +177,23 @@ function say(text, isError = false) {
 
 // The whole runs list (from GET /api/runs, or the socket's {"type": "runs"} notice, which the
 // server sends instead of the changes a slow socket missed).
-function applyRuns(runs) {
+//
+// A list is a snapshot from `asOf`: what notices said after that wins. So a run created, changed or
+// deleted while the list was on its way is neither dropped, set back nor brought back. And a run
+// never goes back from ended to queued or running.
+function applyRuns(fetched, asOf = performance.now()) {
+  const newer = (id) => (heardAt.get(String(id)) ?? -Infinity) > asOf;
+  const runs = [];
+  for (const run of fetched) {
+    const known = table.get(run.id);
+    if (newer(run.id)) {
+      if (known) runs.push(known); // else deleted since
+    } else {
+      runs.push(known && !isLive(known.status) && isLive(run.status) ? known : run);
+    }
+  }
+  const listed = new Set(runs.map((run) => String(run.id)));
+  for (const run of table.all()) if (!listed.has(String(run.id)) && newer(run.id)) runs.push(run);
   table.setRuns(runs);
   for (const run of runs) {
     live.update(run);
@@ -166,7 +205,8 @@ function applyRuns(runs) {
 
 async function refresh() {
   try {
-    applyRuns(runsFrom(await api.listRuns()));
+    const asOf = performance.now();
+    applyRuns(runsFrom(await api.listRuns()), asOf);
   } catch (err) {
     say(`Could not load the runs: ${err.message}`, true);
   }

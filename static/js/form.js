@@ -9,6 +9,35 @@ import { fmtG } from "./format.js";
 
 const PENALTY_FIELDS = new Set(["penalty", "lam", "lam_l2"]);
 
+// One control's value checked against its schema entry: {value} or {error}.
+export function parseControl(control, spec) {
+  if (control.dataset.type === "choice" || control.tagName === "SELECT") return { value: control.value };
+  const text = control.value.trim();
+  const type = (spec && spec.type) || control.dataset.type;
+  if (text === "") {
+    return { error: control.validity && control.validity.badInput ? "not a number" : "required" };
+  }
+  const value = Number(text);
+  if (!Number.isFinite(value)) return { error: "must be a number" };
+  if (type === "int" && !Number.isInteger(value)) return { error: "must be a whole number" };
+  const min = spec && spec.min !== undefined ? Number(spec.min) : -Infinity;
+  const max = spec && spec.max !== undefined ? Number(spec.max) : Infinity;
+  if (value < min || value > max) return { error: `must be from ${fmtG(min, 6)} to ${fmtG(max, 10)}, got ${text}` };
+  return { value };
+}
+
+// Show a message next to a control (its .field wrapper's error slot, or the slot given), and
+// open the "Advanced" section it may sit in.
+export function showFieldError(control, message, slot = null) {
+  const wrap = control ? control.closest(".field") : null;
+  const target = slot || (wrap && wrap.querySelector(".field-error"));
+  if (control) control.setAttribute("aria-invalid", "true");
+  if (wrap) wrap.classList.add("invalid");
+  if (target) target.textContent = message;
+  const details = (control || target) && (control || target).closest("details");
+  if (details) details.open = true;
+}
+
 export class LaunchForm {
   constructor(form, { schema, lambdas = {}, onCreated, status }) {
     this.form = form;
@@ -85,19 +114,7 @@ export class LaunchForm {
   }
 
   parse(control, spec) {
-    if (control.dataset.type === "choice" || control.tagName === "SELECT") return { value: control.value };
-    const text = control.value.trim();
-    const type = (spec && spec.type) || control.dataset.type;
-    if (text === "") {
-      return { error: control.validity && control.validity.badInput ? "not a number" : "required" };
-    }
-    const value = Number(text);
-    if (!Number.isFinite(value)) return { error: "must be a number" };
-    if (type === "int" && !Number.isInteger(value)) return { error: "must be a whole number" };
-    const min = spec && spec.min !== undefined ? Number(spec.min) : -Infinity;
-    const max = spec && spec.max !== undefined ? Number(spec.max) : Infinity;
-    if (value < min || value > max) return { error: `must be from ${fmtG(min, 6)} to ${fmtG(max, 10)}, got ${text}` };
-    return { value };
+    return parseControl(control, spec);
   }
 
   async submit(action) {
@@ -148,13 +165,7 @@ export class LaunchForm {
   }
 
   showError(control, message) {
-    const wrap = control.closest(".field");
-    const slot = wrap && wrap.querySelector(".field-error");
-    control.setAttribute("aria-invalid", "true");
-    if (wrap) wrap.classList.add("invalid");
-    if (slot) slot.textContent = message;
-    const details = control.closest("details");
-    if (details) details.open = true;
+    showFieldError(control, message);
   }
 
   clearError(control) {

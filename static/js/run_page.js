@@ -6,6 +6,10 @@ import { RunCharts } from "./charts.js";
 import { Progress } from "./live.js";
 import { colorFor, el, fmtDuration, fmtG, isLive, runLabel, num, setText } from "./format.js";
 import { loadRun, showConnection, showDataProgress } from "./shared.js";
+import {
+  HistogramChart, LossPartsBatchChart, LossPartsEpochChart, WeightEpochChart, WeightHistory, drawConfusion,
+} from "./inside.js";
+import { WeightGrids } from "./weights.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -19,8 +23,42 @@ showDataProgress(stream, $("#data-banner"));
 const charts = new RunCharts({
   batchEl: $("#batch-chart"), epochEl: $("#epoch-chart"),
   smoothingInput: $("#smoothing"), smoothingOutput: $("#smoothing-value"), logInput: $("#log-y"),
+  fitInput: $("#fit-quantiles"),
 });
 charts.add(id, { label: runLabel(run), color: colorFor(id) });
+
+// Inside the run: loss parts, weight norms and sparsity per epoch, histograms, weight images.
+const partsBatch = charts.follow(new LossPartsBatchChart($("#parts-batch-chart")));
+const partsEpoch = charts.follow(new LossPartsEpochChart($("#parts-epoch-chart")));
+const history = new WeightHistory();
+history.ensure(id, { label: runLabel(run), color: colorFor(id) });
+new WeightEpochChart($("#norm1-chart"), history, "l1");
+new WeightEpochChart($("#norm2-chart"), history, "l2");
+new WeightEpochChart($("#sparsity-chart"), history, "sparsity");
+new HistogramChart($("#hist-W1"), history, "W1");
+new HistogramChart($("#hist-W2"), history, "W2");
+const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout") });
+let weightsLoaded = false;
+
+async function loadWeights() {
+  if (weightsLoaded) return;
+  weightsLoaded = true;
+  const note = $("#weight-note");
+  try {
+    const answer = await api.weights(id);
+    const units = answer && answer.first_layer;
+    if (!Array.isArray(units) || !units.length) {
+      if (note) note.textContent = "No first-layer weights were stored for this run (it did not finish).";
+      return;
+    }
+    const dead = answer.dead_units === null || answer.dead_units === undefined ? NaN : num(answer.dead_units);
+    grids.set([{ id, title: `Run ${id}`, units, host: $("#weight-grid"), deadUnits: Number.isFinite(dead) ? dead : null }]);
+    setText($("#dead-units"), `${units.length} hidden units · dead units (every incoming |w| < 10⁻³): ${Number.isFinite(dead) ? dead : "?"}`);
+  } catch (err) {
+    weightsLoaded = false;
+    if (note) note.textContent = `Could not load the weights: ${err.message}`;
+  }
+}
 
 const progress = new Progress();
 progress.fromRun(run);
@@ -77,11 +115,17 @@ function renderConfusion(final) {
     })));
   table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
   $("#confusion-section").hidden = false;
+  drawConfusion($("#confusion-heatmap"), matrix).catch((err) => console.error("normlab: confusion heatmap", err));
 }
 
 function onChunk(runId, chunk) {
   if (String(runId) !== id) return;
   charts.ingest(id, chunk);
+  if (chunk.batch) partsBatch.append(chunk.batch);
+  if (chunk.epoch) {
+    partsEpoch.append(chunk.epoch);
+    history.append(id, chunk.epoch);
+  }
   progress.fromChunk(chunk);
   progressRow.dataset.lastSeq = String(chunk.last_seq);
   $("#run-page").dataset.lastSeq = String(chunk.last_seq);
@@ -96,6 +140,7 @@ function onChunk(runId, chunk) {
   }
   if (chunk.final) {
     renderConfusion(chunk.final);
+    if (chunk.final.event === "done" || chunk.final.confusion) loadWeights();
     if (isLive(run.status)) refreshRun(); // the status notice normally follows; do not depend on it
   }
   renderRun();
@@ -159,7 +204,7 @@ for (const button of document.querySelectorAll("#run-actions button[data-action]
 $("#run-page").dataset.lastSeq = "-1";
 renderRun();
 // For debugging and the browser tests (e.g. dropping the socket to test reconnecting).
-window.normlab = { stream, charts };
+window.normlab = { stream, charts, history, grids };
 
 stream.connect();
 loadRun(stream, run, (chunk) => onChunk(id, chunk)).catch((err) => {

@@ -122,7 +122,7 @@ export class RunsTable {
     const link = el("a", { href: `/runs/${id}`, text: `#${id}` });
     const cells = {
       check,
-      id: el("td", { class: "col-id", "data-col": "id" }, swatch, link),
+      id: el("td", { class: "col-id", "data-col": "id" }, swatch, link, " ", el("span", { class: "run-label-cell" })),
       status: el("td", { "data-col": "status" }),
       penalty: el("td", { "data-col": "penalty" }),
       lam: el("td", { class: "num", "data-col": "lam" }),
@@ -147,6 +147,10 @@ export class RunsTable {
     const r = run.result || {};
     tr.dataset.status = run.status;
     tr.title = runLabel(run);
+    // The run's label when it says more than the penalty columns (a label someone typed, a study's seed).
+    const labelCell = cells.id.querySelector(".run-label-cell");
+    const label = run.label && run.label !== runLabel({ settings: run.settings }) ? run.label : "";
+    if (labelCell.textContent !== label) labelCell.textContent = label;
     cells.status.replaceChildren(el("span", { class: `status status-${run.status}`, text: run.status }));
     if (run.reason && run.status !== "completed") {
       cells.status.append(el("span", { class: "reason", text: run.reason }));

@@ -1,0 +1,133 @@
+// The compare page (/compare?runs=1,2,3): the runs' first-layer weights side by side on one shared
+// colour scale, their final weight histograms overlaid, their weight norms and sparsity per epoch,
+// and their final numbers.
+//
+// Per run it fetches /weights (the images) and /metrics (the per-epoch weight summaries). A run
+// still going is shown as far as it got and loaded again when it ends.
+
+import { api } from "./api.js";
+import { Stream } from "./stream.js";
+import { colorFor, el, fmtG, fmtPct, isLive, lambdaText, num, penaltyName, setText } from "./format.js";
+import { showConnection, showDataProgress } from "./shared.js";
+import { HistogramChart, WeightEpochChart, WeightHistory } from "./inside.js";
+import { WeightGrids } from "./weights.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+let runs = JSON.parse($("#compare-data").textContent);
+const stream = new Stream();
+showConnection(stream, $("#connection"));
+showDataProgress(stream, $("#data-banner"));
+stream.connect();
+
+const label = (run) => run.label || `${penaltyName(run)}${run.settings.penalty === "none" ? "" : ` λ=${lambdaText(run)}`}`;
+
+function renderTable(weights) {
+  const tbody = $("#compare-table tbody");
+  if (!tbody) return;
+  tbody.replaceChildren(...runs.map((run) => {
+    const r = run.result || {};
+    const w = weights.get(String(run.id));
+    const dead = w && Number.isFinite(num(w.dead_units)) ? num(w.dead_units) : num(r.dead_units);
+    const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+    swatch.style.setProperty("--run-color", colorFor(run.id));
+    const gap = num(r.train_accuracy) - num(r.test_accuracy);
+    return el("tr", { "data-run": run.id, "data-status": run.status },
+      el("td", { class: "col-id" }, swatch, " ", el("a", { href: `/runs/${run.id}`, text: `#${run.id}` }), " ",
+        el("span", { class: "run-label-cell", text: run.label || "" })),
+      el("td", {}, el("span", { class: `status status-${run.status}`, text: run.status })),
+      el("td", { text: penaltyName(run) }),
+      el("td", { class: "num", text: lambdaText(run) }),
+      el("td", { class: "num", text: String(run.settings.seed) }),
+      el("td", { class: "num", text: String(run.settings.hidden) }),
+      el("td", { class: "num", "data-col": "accuracy", text: fmtPct(r.test_accuracy, 2) }),
+      el("td", { class: "num", text: Number.isFinite(gap) ? `${(gap * 100).toFixed(2)} pp` : "—" }),
+      el("td", { class: "num", "data-col": "sparsity", text: fmtPct(r.sparsity, 1) }),
+      el("td", { class: "num", "data-col": "dead", text: Number.isFinite(dead) ? `${dead} of ${run.settings.hidden}` : "—" }),
+      el("td", { class: "num", text: fmtG(r.l1_norm, 4) }),
+      el("td", { class: "num", text: fmtG(r.l2_norm, 3) }));
+  }));
+}
+
+const history = new WeightHistory();
+const charts = [];
+const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout"), wide: false });
+if (runs.length) {
+  for (const run of runs) history.ensure(run.id, { label: label(run), color: colorFor(run.id) });
+  charts.push(new HistogramChart($("#hist-W1"), history, "W1"), new HistogramChart($("#hist-W2"), history, "W2"),
+    new WeightEpochChart($("#norm1-chart"), history, "l1"), new WeightEpochChart($("#norm2-chart"), history, "l2"),
+    new WeightEpochChart($("#sparsity-chart"), history, "sparsity"));
+  for (const node of document.querySelectorAll("[data-color-run]")) node.style.setProperty("--run-color", colorFor(node.dataset.colorRun));
+}
+
+const weights = new Map();
+const complete = new Set(); // runs whose metrics were fetched after they ended
+let loading = null;
+
+async function loadAll() {
+  const status = $("#compare-status");
+  const answers = await Promise.all(runs.map(async (run) => {
+    const key = String(run.id);
+    try {
+      const [w, metrics] = await Promise.all([
+        api.weights(run.id),
+        complete.has(key) ? null : api.metrics(run.id),
+      ]);
+      return { run, w, metrics };
+    } catch (err) {
+      return { run, error: err };
+    }
+  }));
+  const problems = [];
+  for (const { run, w, metrics, error } of answers) {
+    const key = String(run.id);
+    if (error) {
+      problems.push(`#${run.id}: ${error.message}`);
+      continue;
+    }
+    weights.set(key, w);
+    if (metrics) {
+      // Start this run's history again from the full answer (a reload after the run ended).
+      history.reset(key);
+      history.append(key, metrics.epoch);
+      if (!isLive(run.status)) complete.add(key);
+    }
+    const dead = Number.isFinite(num(w.dead_units)) ? num(w.dead_units) : null;
+    const units = w.first_layer;
+    setText(document.querySelector(`[data-dead-for="${key}"]`), Array.isArray(units) && units.length
+      ? `${units.length} hidden units · dead units (every incoming |w| < 10⁻³): ${dead ?? "?"}`
+      : isLive(run.status) ? "still running: the weights appear when it finishes" : "no weights stored (the run did not finish)");
+    if (!Array.isArray(units) || !units.length) {
+      const grid = $(`#grid-${CSS.escape(key)}`);
+      if (grid) grid.replaceChildren(el("p", { class: "empty", text: isLive(run.status) ? "Still running…" : "No weights." }));
+    }
+  }
+  grids.set(runs.map((run) => {
+    const w = weights.get(String(run.id));
+    return { id: run.id, title: `Run ${run.id}`, units: w && w.first_layer, host: $(`#grid-${CSS.escape(String(run.id))}`),
+      deadUnits: w && w.dead_units !== null && w.dead_units !== undefined ? num(w.dead_units) : null };
+  }));
+  renderTable(weights);
+  setText(status, problems.length ? `Could not load: ${problems.join("; ")}` : "");
+  status.classList.toggle("error", problems.length > 0);
+  $("#compare-page").dataset.loaded = String(Number($("#compare-page").dataset.loaded || 0) + 1);
+}
+
+function reload() {
+  if (!loading) loading = loadAll().finally(() => { loading = null; });
+  return loading;
+}
+
+// A compared run that ends: load it again (its final weights exist now).
+stream.on("run", (changed) => {
+  const i = runs.findIndex((r) => String(r.id) === String(changed.id));
+  if (i < 0) return;
+  const wasLive = isLive(runs[i].status);
+  runs = runs.map((r, j) => (j === i ? changed : r));
+  if (wasLive && !isLive(changed.status)) reload();
+  else renderTable(weights);
+});
+
+if (runs.length) reload();
+
+window.normlab = { stream, history, grids, charts };

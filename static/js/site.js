@@ -1,0 +1,39 @@
+// On every page: the footer says which executor trains the runs (GET /api/status: "executor",
+// and "scheduler" / "workers" when present), how many runs it takes at once and the queue.
+
+import { api } from "./api.js";
+import { setText } from "./format.js";
+
+const DESCRIBE = {
+  thread: "a background thread of this server",
+  process: "local child processes",
+  dask: "a Dask cluster",
+};
+
+async function showStatus() {
+  const node = document.getElementById("executor");
+  const wrap = document.getElementById("server-status");
+  if (!node || !wrap) return;
+  try {
+    const status = await api.status();
+    const executor = String(status.executor ?? "?");
+    const parts = [`executor: ${executor}${DESCRIBE[executor] ? ` (${DESCRIBE[executor]})` : ""}`];
+    if (status.scheduler) parts.push(`scheduler ${status.scheduler}`);
+    if (status.workers !== undefined && status.workers !== null) parts.push(`workers: ${status.workers}`);
+    if (Number.isFinite(status.queue_length)) {
+      parts.push(`queue: ${status.queue_length}${Number.isFinite(status.queue_limit) ? ` of at most ${status.queue_limit}` : ""}`);
+    }
+    setText(node, parts.join(" · "));
+    wrap.dataset.executor = executor;
+    if (status.scheduler) wrap.dataset.scheduler = String(status.scheduler);
+    if (status.workers !== undefined && status.workers !== null) wrap.dataset.workers = String(status.workers);
+  } catch (err) {
+    setText(node, `server status unavailable (${err.message})`);
+  }
+}
+
+showStatus();
+// The queue changes: look again now and then while the page is visible.
+setInterval(() => {
+  if (document.visibilityState === "visible") showStatus();
+}, 15000);
