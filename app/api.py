@@ -175,7 +175,15 @@ def metrics(run_id: int):
         raise ApiError(400, f"must be a whole number (a sequence number), got {after[:20]!r}", "after") from None
     if after_seq < -1:
         raise ApiError(400, "must be -1 or more", "after")
-    return jsonify(lab().store.read_events(run_id, after_seq))
+    events = lab().store.read_events(run_id, after_seq)
+    kinds = request.args.get("kinds")
+    if kinds is not None:
+        wanted = set(kinds.split(","))
+        allowed = {"start", "batch", "epoch", "final"}
+        if not wanted <= allowed:
+            raise ApiError(400, f"must be a comma-separated subset of {', '.join(sorted(allowed))}", "kinds")
+        events = {k: v for k, v in events.items() if k in ("run", "last_seq") or k in wanted}
+    return jsonify(events)
 
 
 @bp.get("/runs/<int:run_id>/weights")

@@ -126,6 +126,15 @@ class Store:
         rows = self.connection().execute("SELECT * FROM studies ORDER BY id DESC").fetchall()
         return [{**dict(r), "spec": json.loads(r["spec"])} for r in rows]
 
+    def study_counts(self) -> dict[int, dict[str, int]]:
+        """Per study, how many of its runs have each status."""
+        rows = self.connection().execute(
+            "SELECT study_id, status, COUNT(*) FROM runs WHERE study_id IS NOT NULL GROUP BY study_id, status").fetchall()
+        counts: dict[int, dict[str, int]] = {}
+        for study_id, status, n in rows:
+            counts.setdefault(study_id, {})[status] = n
+        return counts
+
     def study_runs(self, study_id: int) -> list[dict]:
         rows = self.connection().execute("SELECT * FROM runs WHERE study_id = ? ORDER BY id", (study_id,)).fetchall()
         return [_run_row(r) for r in rows]

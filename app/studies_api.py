@@ -86,11 +86,12 @@ def study_view(study: dict[str, Any]) -> dict[str, Any]:
     finished = [r for r in rows if "test_accuracy" in r]
     summaries = aggregate(finished)
     verdict = best_setting(summaries)
+    penalized = best_setting(summaries, exclude_baseline=True)
     counts = {status: sum(r["status"] == status for r in runs) for status in {r["status"] for r in runs}}
     return {
         "id": study["id"], "name": study["name"], "created": iso(study["created"]), "spec": study["spec"],
         "counts": counts, "runs": [run_summary(r, lab().hub) | {"metrics": m} for r, m in zip(runs, rows)],
-        "settings": to_jsonable(summaries), "best": to_jsonable(verdict),
+        "settings": to_jsonable(summaries), "best": to_jsonable(verdict), "best_penalized": to_jsonable(penalized),
         "verdict": verdict.sentence() if verdict else None,
     }
 
@@ -117,8 +118,22 @@ def create_study():
 
 @bp.get("")
 def list_studies():
-    return jsonify([{"id": s["id"], "name": s["name"], "created": iso(s["created"]), "spec": s["spec"]}
-                    for s in lab().store.list_studies()])
+    counts = lab().store.study_counts()
+    return jsonify([{"id": s["id"], "name": s["name"], "created": iso(s["created"]), "spec": s["spec"],
+                     "counts": counts.get(s["id"], {})} for s in lab().store.list_studies()])
+
+
+@bp.delete("/<int:study_id>")
+def delete_study(study_id: int):
+    """Delete a study and its runs, once none of them is queued or running."""
+    study_or_404(study_id)
+    active = [r["id"] for r in lab().store.study_runs(study_id) if r["status"] in ("queued", "running")]
+    if active:
+        raise ApiError(409, f"{len(active)} of its runs are queued or running; cancel them before deleting the study")
+    for run in lab().store.study_runs(study_id):
+        lab().hub.forget(run["id"])
+    lab().store.delete_study(study_id)
+    return jsonify({"deleted": study_id})
 
 
 @bp.get("/<int:study_id>")

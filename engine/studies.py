@@ -157,16 +157,18 @@ class Verdict:
                 f"(±{self.spread:.4f})")
 
 
-def best_setting(summaries: Sequence[SettingSummary]) -> Verdict | None:
+def best_setting(summaries: Sequence[SettingSummary], exclude_baseline: bool = False) -> Verdict | None:
     """The setting with the highest mean test accuracy, and how it compares with 'none'.
 
     The difference counts as real when it is larger than the seed-to-seed standard
     deviation of either setting (with one seed there is no spread to compare with).
+    With ``exclude_baseline`` the best *penalized* setting is chosen (still judged against 'none').
     """
     scored = [s for s in summaries if s.metrics.get("test_accuracy")]
-    if not scored:
+    candidates = [s for s in scored if s.penalty != "none"] if exclude_baseline else scored
+    if not candidates:
         return None
-    best = max(scored, key=lambda s: s.metrics["test_accuracy"].mean)
+    best = max(candidates, key=lambda s: s.metrics["test_accuracy"].mean)
     acc = best.metrics["test_accuracy"]
     base = next((s.metrics["test_accuracy"] for s in scored if s.penalty == "none"), None)
     if base is None:

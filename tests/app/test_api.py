@@ -198,3 +198,12 @@ def test_metrics_during_a_run_never_go_beyond_last_seq(client):
         assert sorted(seqs) == list(range(len(seqs)))
         seen += 1
     assert seen > 3
+
+
+def test_metrics_kinds_filter(client):
+    run = create(client)
+    wait_finished(client, run["id"])
+    only = client.get(f"/api/runs/{run['id']}/metrics?kinds=epoch,final").get_json()
+    assert set(only) == {"run", "last_seq", "epoch", "final"}
+    bad = client.get(f"/api/runs/{run['id']}/metrics?kinds=epoch,secrets")
+    assert bad.status_code == 400 and bad.get_json()["field"] == "kinds"

@@ -106,3 +106,21 @@ def test_cli_sweep_bad_flags(capsys, flags, message):
     with pytest.raises(SystemExit):
         main(["sweep", *SMALL, *flags])
     assert message in capsys.readouterr().err
+
+
+def test_study_list_counts_best_penalized_and_delete(client):
+    created = client.post("/api/studies", json={"penalties": ["none", "l2"], "lams": [0.01], "seeds": 1,
+                                                "settings": TINY}).get_json()
+    response = client.delete(f"/api/studies/{created['id']}")
+    assert response.status_code in (200, 409)
+    if response.status_code == 409:
+        assert "cancel them before deleting" in response.get_json()["error"]
+        for run_id in created["runs"]:
+            wait_finished(client, run_id)
+        listed = client.get("/api/studies").get_json()
+        assert listed[0]["counts"] == {"completed": 2}
+        study = client.get(f"/api/studies/{created['id']}").get_json()
+        assert study["best_penalized"]["penalty"] == "l2"
+        assert client.delete(f"/api/studies/{created['id']}").get_json() == {"deleted": created["id"]}
+    assert client.get(f"/api/studies/{created['id']}").status_code == 404
+    assert client.get(f"/api/runs/{created['runs'][0]}").status_code == 404
