@@ -5,10 +5,17 @@ number it has) and pulls "everything after my cursor" at its own pace, so a slow
 client holds no buffer here and never slows training or other clients; memory is
 the run's own log, which the store also keeps once written. A finished run's log is
 dropped from memory once the store has all of it; cursors then read from the store.
+
+Readers see a run's events in sealed chunks: every ~50 ms the new events become one
+chunk, serialized to JSON once and shared by every socket, so 50 viewers cost one
+encoding, not 50. Only a reader whose cursor falls inside a chunk gets a custom tail.
 """
 from __future__ import annotations
 
+import bisect
+import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -17,15 +24,70 @@ from engine.events import BatchEvent, EpochEvent, Event, StartEvent, event_to_di
 
 MAX_NOTICES = 1000
 KEEP_FINISHED_LOGS = 8
+SEAL_SECONDS = 0.05
+MAX_CHUNK_EVENTS = 2000
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive events of one run as a serialized frame entry (see README, "Live stream")."""
+
+    first_seq: int
+    last_seq: int
+    json: str
+
+
+def encode(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, separators=(",", ":"), allow_nan=False)
 
 
 @dataclass
 class RunLog:
     """The events of one run, in order; ``events[i].seq == i``."""
 
+    run_id: int = 0
     events: list[Event] = field(default_factory=list)
     finished: bool = False
     start: StartEvent | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    sealed_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def chunks_after(self, after_seq: int, max_events: int) -> tuple[list[str], int]:
+        """Serialized frame entries for the sealed events after ``after_seq`` (about ``max_events`` at
+        most), and the last sequence number they hold (``after_seq`` when there is nothing new)."""
+        with self.lock:
+            self._seal()
+            starts = [c.first_seq for c in self.chunks]
+            i = max(bisect.bisect_right(starts, after_seq) - 1, 0)
+            out, cursor = [], after_seq
+            for chunk in self.chunks[i:]:
+                if chunk.last_seq <= cursor:
+                    continue
+                if chunk.first_seq <= cursor:  # the cursor is inside this chunk: a tail just for this reader
+                    out.append(encode(events_to_columns(self.run_id, self.events[cursor + 1 : chunk.last_seq + 1])))
+                else:
+                    out.append(chunk.json)
+                cursor = chunk.last_seq
+                if cursor - after_seq >= max_events:
+                    break
+            return out, cursor
+
+    @property
+    def sealed_seq(self) -> int:
+        return self.chunks[-1].last_seq if self.chunks else -1
+
+    def _seal(self) -> None:
+        now = time.monotonic()
+        while True:
+            pending = len(self.events) - 1 - self.sealed_seq
+            due = self.finished or pending >= MAX_CHUNK_EVENTS or now - self.sealed_at >= SEAL_SECONDS
+            if pending <= 0 or not due:
+                return
+            first = self.sealed_seq + 1
+            events = self.events[first : first + MAX_CHUNK_EVENTS]
+            self.chunks.append(Chunk(events[0].seq, events[-1].seq, encode(events_to_columns(self.run_id, events))))
+            self.sealed_at = now
 
     @property
     def last_seq(self) -> int:
@@ -52,7 +114,7 @@ class StreamHub:
     # -- run logs ------------------------------------------------------------------
     def open_run(self, run_id: int) -> None:
         with self._lock:
-            self._logs[run_id] = RunLog()
+            self._logs[run_id] = RunLog(run_id)
 
     def publish(self, run_id: int, event: Event) -> None:
         """Append an event (called by the training thread; never blocks on clients)."""
@@ -76,14 +138,15 @@ class StreamHub:
         with self._lock:
             self._logs.pop(run_id, None)
 
-    def events_after(self, run_id: int, after_seq: int, limit: int) -> tuple[list[Event], bool] | None:
-        """Up to ``limit`` events after ``after_seq`` from memory, and whether the run has ended;
-        None when this run's log is not in memory (read the store instead)."""
+    def chunks_after(self, run_id: int, after_seq: int, max_events: int) -> tuple[list[str], int, bool] | None:
+        """Sealed frame entries after ``after_seq`` from memory, the new cursor, and whether the
+        reader now has the whole run; None when this run's log is not in memory (read the store)."""
         log = self._logs.get(run_id)
         if log is None:
             return None
-        finished = log.finished
-        return log.events[after_seq + 1 : after_seq + 1 + limit], finished
+        finished = log.finished  # read first: once finished, every event is in the log
+        parts, cursor = log.chunks_after(after_seq, max_events)
+        return parts, cursor, finished and cursor == log.last_seq
 
     def progress(self, run_id: int) -> dict[str, int] | None:
         log = self._logs.get(run_id)

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from .hub import events_to_columns, stored_to_frame
+from .hub import encode, stored_to_frame
 from .serializers import run_summary
 from .store import FINISHED
 
@@ -21,7 +21,7 @@ sock = Sock()
 bp = Blueprint("ws", __name__)
 
 MAX_FRAMES_PER_SECOND = 20
-POLL_SECONDS = 0.025
+POLL_SECONDS = 0.05
 MAX_EVENTS_PER_FRAME = 20000
 MAX_SUBSCRIPTIONS = 500
 STORE_RECHECK_SECONDS = 0.5
@@ -124,36 +124,34 @@ class StreamClient:
         for notice in notices:
             self.send(notice)
             sent = True
-        entries = [entry for run_id, sub in list(self.subscriptions.items())
-                   if not sub.done and (entry := self.next_entry(run_id, sub, now))]
-        if entries:
-            self.send({"type": "frame", "runs": entries})
+        parts = [part for run_id, sub in list(self.subscriptions.items())
+                 if not sub.done for part in self.next_entries(run_id, sub, now)]
+        if parts:
+            # entries are JSON already (sealed chunks are encoded once for all sockets)
+            self.ws.send('{"type":"frame","runs":[' + ",".join(parts) + "]}")
             sent = True
         return sent
 
-    def next_entry(self, run_id: int, sub: Subscription, now: float) -> dict[str, Any] | None:
-        live = self.lab.hub.events_after(run_id, sub.last_seq, MAX_EVENTS_PER_FRAME)
+    def next_entries(self, run_id: int, sub: Subscription, now: float) -> list[str]:
+        live = self.lab.hub.chunks_after(run_id, sub.last_seq, MAX_EVENTS_PER_FRAME)
         if live is not None:
-            events, finished = live
-            entry = events_to_columns(run_id, events) if events else None
-            if entry:
-                sub.last_seq = entry["last_seq"]
-            if "final" in (entry or {}) or (finished and not events):
-                sub.done = True
-            return entry
+            parts, sub.last_seq, complete = live
+            sub.done = complete
+            return parts
         if now < sub.next_store_check:
-            return None
+            return []
         sub.next_store_check = now + STORE_RECHECK_SECONDS
         run = self.lab.store.get_run(run_id)
         if run is None:
             sub.done = True
-            return None
+            return []
         entry = stored_to_frame(self.lab.store.read_events(run_id, sub.last_seq), sub.last_seq)
-        if entry:
-            sub.last_seq = entry["last_seq"]
         if run["status"] in FINISHED:
             sub.done = True
-        return entry
+        if not entry:
+            return []
+        sub.last_seq = entry["last_seq"]
+        return [encode(entry)]
 
 
 def parse_message(raw: str | bytes) -> dict[str, Any]:
