@@ -17,30 +17,30 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted
 
 
-def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray, scale: float = 1.0) -> tuple[float, np.ndarray]:
     """Mean cross-entropy of ``softmax(logits)`` against integer ``labels``.
 
     Parameters
     ----------
     logits : (n, k) array of unnormalised scores.
     labels : (n,) integer class indices in ``[0, k)``.
+    scale : multiplies the returned gradient (e.g. the learning rate), for free.
 
     Returns
     -------
     loss : float, mean over the n rows.
-    grad : (n, k) array, ``dloss/dlogits = (softmax(logits) - onehot(labels)) / n``.
+    grad : (n, k) array, ``scale · dloss/dlogits = scale · (softmax(logits) - onehot(labels)) / n``.
     """
     n = logits.shape[0]
     rows = np.arange(n)
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
-    sums = exp.sum(axis=1)
+    sums = exp.sum(axis=1, keepdims=True)
     log_norm = np.log(sums)
-    loss = float(np.mean(log_norm - shifted[rows, labels]))
+    loss = float(log_norm.sum() - shifted[rows, labels].sum()) / n
     grad = exp
-    grad /= sums[:, None]
-    grad[rows, labels] -= 1.0
-    grad /= n
+    grad *= (scale / n) / sums
+    grad[rows, labels] -= scale / n
     return loss, grad
 
 

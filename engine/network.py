@@ -60,9 +60,7 @@ class Network:
         every weight. The penalty is measured on the weights before the update.
         """
         logits = self.forward(x)
-        data_loss, grad = softmax_cross_entropy(logits, labels)
-        if scale != 1.0:
-            grad *= scale
+        data_loss, grad = softmax_cross_entropy(logits, labels, scale)
         self.backward(grad)
         penalty_value = 0.0
         if penalty.active:
