@@ -15,18 +15,7 @@ from engine.data.npz import load_npz, save_npz_atomic
 from engine.data.sources import resolve
 from engine.data.verify import MNIST_SPEC, DatasetSpec
 
-TINY_SPEC = DatasetSpec("tiny", train_counts=(2,) * 10, test_counts=(1,) * 10,
-                        first_train_labels=tuple(range(10)))
-
-
-def tiny_splits(seed: int = 0) -> Splits:
-    rng = np.random.default_rng(seed)
-    return Splits(
-        rng.integers(0, 256, (20, 784), dtype=np.uint8),
-        np.arange(20, dtype=np.int64) % 10,
-        rng.integers(0, 256, (10, 784), dtype=np.uint8),
-        np.arange(10, dtype=np.int64),
-    )
+from .tiny_data import TINY_SPEC, tiny_splits
 
 
 def unreachable(label: str):  # type: ignore[no-untyped-def]
