@@ -99,10 +99,10 @@ def train(
     The final event is a DoneEvent, a FailedEvent (e.g. the loss became NaN or
     infinite: reported at the batch where it happened) or a CancelledEvent.
 
-    ``blas_threads`` caps BLAS threads during the SGD steps (None: leave them as they
-    are). At the study's batch sizes the products are too small to gain from a second
-    thread, and spinning BLAS threads collapse when anything else wants the cores
-    (bench/README.md); the test-set evaluation keeps the process's setting.
+    ``blas_threads`` caps BLAS threads for the whole run (None: leave them as they are).
+    At the study's batch sizes the products are too small to gain from a second thread,
+    and spinning BLAS threads collapse when anything else wants the cores (a watching
+    browser, another run): see bench/README.md.
     """
     return _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads).execute()
 
@@ -144,11 +144,10 @@ class _Run:
                   test_size=len(self.y_test), n_params=sum(p.size for p in self.net.params),
                   dataset_checksum=self.checksum, subset_checksum=_sha256(self.indices),
                   init_checksum=_sha256(*self.net.params), numpy_version=np.__version__)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), self._blas_limits():
             for epoch in range(1, self.config.epochs + 1):
                 epoch_clock = _Clock()
-                with self._blas_limits():
-                    totals = self._train_epoch(epoch)
+                totals = self._train_epoch(epoch)
                 if not isinstance(totals, _EpochTotals):
                     return totals
                 last = self._evaluate(epoch, totals, epoch_clock)

@@ -1,0 +1,925 @@
+"""Dashboard benchmark: the three performance targets of the dashboard, measured side by side.
+
+Run by hand (never by CI), with Debian's chromium and the Python Playwright package:
+
+    .venv/bin/python bench/bench_dashboard.py [--epochs 20] [--pairs 4] [--loads 5] [--only 1 --only 3]
+
+1. Overhead of watching. The same seed-sized run (synthetic data, 20 000 examples, hidden 200,
+   batch 64, --epochs epochs) through `python -m app.cli train --json` (the "done" line's
+   `seconds`), and in `normlab serve` (its own process) with no viewer, with one plain WebSocket
+   client (server-side streaming cost only), and with a headless chromium page on `/` watching it
+   live: the engine's own `seconds` (GET /api/runs/<id>). The four variants are run in rotating
+   order, --pairs rounds. Target: watched ≤ 1.05 × CLI. Per run, CPU seconds of the server, of
+   the browser (by chromium process type) and of everything else on the machine (from /proc) are
+   printed, so CPU competition is visible rather than guessed; before each timed run the bench
+   waits (up to --quiet-wait s) until other processes use < --quiet cores, and marks a run NOISY
+   when they used > 0.5 cores during it.
+2. Latency. The server runs in this process (create_app + werkzeug in a thread) and
+   `lab.hub.publish` is wrapped to stamp time.time() on every batch event (bench-only
+   instrumentation). A chromium page on `/` watches the run; for batch k (its step) the draw
+   time is the first entry of `normlabStats.drawLog` whose count for the run is ≥ k. The delay
+   is draw time − publish time (one machine, one wall clock). Frames per second per client come
+   from `normlabStats.frameLog`; the delay is also split at the frame's arrival in the page, and
+   Chrome's main-thread metrics (CDP Performance.getMetrics), the time the training thread spends
+   in store writes (lab.store.record wrapped) and, from one more watched run under Chrome's
+   sampling profiler (not timed; --no-profile skips it), the page's main-thread time by script.
+   Targets: p95 ≤ 250 ms, ≤ 20 frames/s.
+3. Finished run page. A finished 20-epoch run (6 260 batch points) is opened at `/runs/<id>` in a
+   fresh browser context (cold HTTP cache), --loads times, and once more per load in the same
+   context (warm cache). "Interactive" = the batch chart holds all 6 260 points (data-points), a
+   Plotly draw of it containing the last step has completed, and after that the main thread has
+   gone 1 s without a long task (> 50 ms): the time is the later of that draw and the end of the
+   last long task (TTI-like), performance.now() in the page (0 = navigation start). Then the
+   "log scale" checkbox is clicked and the time to the redraw it causes is measured, with a
+   check that the y axis became logarithmic. Target: ≤ 1 000 ms. Plotly.js alone is also loaded
+   into a blank page of the same origin (cold, then cached) to show its share.
+
+Page-side instrumentation (an init script, bench only): Plotly.react is wrapped to record each
+draw's duration and the last x (step) it was given, an independent check of drawLog; long tasks
+are recorded with a PerformanceObserver.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+# As tests/browser/conftest.py launches it.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+BATCHES_PER_EPOCH = 313  # ceil(20 000 / 64)
+SEED_RUN = {"penalty": "none", "dataset": "synthetic", "train_size": 20000, "batch_size": 64, "hidden": 200,
+            "lr": 0.1, "seed": 0, "activation": "sigmoid", "dtype": "float32"}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def child_env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+INIT_SCRIPT = r"""
+(() => {
+  const B = (window.__bench = { react: [], longtasks: [], ready: null, idle: null, clicks: [], want: 0 });
+  let P;
+  Object.defineProperty(window, "Plotly", {
+    configurable: true, enumerable: true,
+    get() { return P; },
+    set(v) {
+      if (v && typeof v.react === "function" && !v.__benchWrapped) {
+        const react = v.react;
+        v.react = function (gd, data, ...rest) {
+          const t0 = performance.now();
+          let lastX = null;
+          for (const trace of data || []) {
+            const xs = trace && trace.x;
+            if (xs && xs.length && (lastX === null || xs[xs.length - 1] > lastX)) lastX = xs[xs.length - 1];
+          }
+          const out = react.call(this, gd, data, ...rest);
+          Promise.resolve(out).then(() => {
+            const t1 = performance.now();
+            B.react.push([gd.id, Date.now(), t0, t1 - t0, lastX]);
+            if (gd.id === "batch-chart" && B.want && lastX !== null && lastX >= B.want && B.ready === null) {
+              B.ready = t1;
+              setTimeout(() => { B.idle = performance.now(); }, 0);
+            }
+          }, () => {});
+          return out;
+        };
+        v.__benchWrapped = true;
+      }
+      P = v;
+    },
+  });
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) B.longtasks.push([e.startTime, e.duration]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch (e) { /* not supported */ }
+  document.addEventListener("click", (e) => B.clicks.push([performance.now(), e.target && e.target.id]), true);
+})();
+"""
+
+
+# -- small helpers ---------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(url: str, body: dict | None = None, method: str | None = None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data, {"Content-Type": "application/json"} if data else {}, method=method)
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.load(r)
+
+
+def maxn(values):
+    return max(values) if values else float("nan")
+
+
+def pct(values, q):
+    """Nearest-rank percentile."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(q / 100 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def fmt_list(values, spec=".2f"):
+    return ", ".join(format(v, spec) for v in values)
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')} load {loadavg()}] {message}", file=sys.stderr, flush=True)
+
+
+# -- CPU accounting from /proc -----------------------------------------------------------------
+def proc_cpu(pid: int) -> float:
+    """utime + stime of one process, seconds (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def chromium_cpu() -> dict[int, tuple[str, float]]:
+    """pid → (process type, CPU seconds) of this process's chromium descendants (browser, renderer, gpu...)."""
+    out: dict[int, tuple[str, float]] = {}
+    for pid in descendants(os.getpid()):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()  # chromium rewrites its title
+        except OSError:
+            continue
+        if not cmd or b"chromium" not in cmd[0]:
+            continue
+        kind = next((a.split(b"=", 1)[1].decode() for a in cmd if a.startswith(b"--type=")), "browser")
+        out[pid] = (kind, proc_cpu(pid))
+    return out
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, steal) CPU seconds of the whole machine since boot."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (f + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq) / CLK_TCK, steal / CLK_TCK
+
+
+class CpuMeter:
+    """CPU used during a window: server process, browser, this bench (+ waited children), the rest."""
+
+    def __init__(self, server_pid: int | None = None):
+        self.server_pid = server_pid
+
+    def snapshot(self) -> dict:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        busy, steal = machine_cpu()
+        return {"wall": time.monotonic(), "busy": busy, "steal": steal,
+                "bench": own.ru_utime + own.ru_stime, "cli": kids.ru_utime + kids.ru_stime,
+                "server": proc_cpu(self.server_pid) if self.server_pid else 0.0,
+                "browser": chromium_cpu(),
+                "driver": sum(proc_cpu(p) for p in descendants(os.getpid()) if _is_node(p))}
+
+    def __enter__(self):
+        self.before = self.snapshot()
+        return self
+
+    def stop(self) -> dict:
+        a, b = self.before, self.snapshot()
+        browser: dict[str, float] = {}
+        for pid, (kind, cpu) in b["browser"].items():  # per process: ones that ended meanwhile are not counted
+            browser[kind] = browser.get(kind, 0.0) + cpu - a["browser"].get(pid, (kind, 0.0))[1]
+        d = {k: b[k] - a[k] for k in ("wall", "busy", "steal", "bench", "cli", "server", "driver")}
+        d["browser"] = sum(browser.values())
+        d["browser_by_type"] = browser
+        d["others"] = max(0.0, d["busy"] - d["bench"] - d["cli"] - d["server"] - d["browser"] - d["driver"])
+        self.result = d
+        return d
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _is_node(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "node"
+    except OSError:
+        return False
+
+
+def cpu_line(c: dict) -> str:
+    w = c["wall"]
+    by = ", ".join(f"{k} {v:.1f}" for k, v in sorted(c["browser_by_type"].items(), key=lambda kv: -kv[1]) if v >= 0.05)
+    parts = [f"wall {w:5.1f} s", f"server {c['server']:5.1f}", f"cli {c['cli']:5.1f}", f"bench {c['bench']:4.1f}",
+             f"browser {c['browser']:5.1f}" + (f" ({by})" if by else ""),
+             f"others {c['others']:5.1f} (= {c['others'] / w:.2f} cores)", f"steal {c['steal']:.1f}"]
+    return "cpu-s: " + " · ".join(parts)
+
+
+NOISY_CORES = 0.5  # a run during which other processes used more than this is marked NOISY
+QUIET = {"cores": 0.3, "max_wait": 300.0}  # set from the command line
+
+
+def wait_quiet(server_pid: int | None = None) -> str:
+    """Wait (up to QUIET["max_wait"] s) until other processes use < QUIET["cores"] over 2 s; a note on what happened."""
+    if QUIET["cores"] <= 0:
+        return ""
+    started = time.monotonic()
+    while True:
+        meter = CpuMeter(server_pid).__enter__()
+        time.sleep(2.0)
+        c = meter.stop()
+        others = c["others"] / c["wall"]
+        waited = time.monotonic() - started
+        if others < QUIET["cores"]:
+            return f"quiet after {waited:.0f} s" if waited > 3 else ""
+        if waited >= QUIET["max_wait"]:
+            return f"never quiet: others {others:.2f} cores after {waited:.0f} s"
+
+
+def noisy(c: dict) -> str:
+    return "  NOISY" if c["others"] / c["wall"] > NOISY_CORES else ""
+
+
+# -- the server in its own process ----------------------------------------------------------------
+class ServeProcess:
+    """`python -m app.cli serve --no-preload` on a fresh database."""
+
+    def __init__(self, db: Path, logfile: Path, blas_threads: int | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(logfile, "wb")
+        env = child_env()
+        if blas_threads:
+            env.update({var: str(blas_threads) for var in BLAS_VARS})
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(self.port),
+                                      "--no-preload"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                http(self.url + "/api/status")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start; see {logfile}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def wait_finished(url: str, run_id: int, timeout: float = 3600) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = http(f"{url}/api/runs/{run_id}")
+        if run["status"] not in ("queued", "running"):
+            if run["status"] != "completed":
+                raise RuntimeError(f"run {run_id} ended {run['status']}: {run.get('reason')}")
+            return run
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"run {run_id} still {run['status']} after {timeout} s")
+        time.sleep(0.2)
+
+
+# -- the browser -----------------------------------------------------------------------------------
+class Browser:
+    def __init__(self):
+        from playwright.sync_api import sync_playwright
+
+        self.pw = sync_playwright().start()
+        self.browser = self.pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        self.version = self.browser.version
+
+    def page(self, want: int = 0):
+        """A fresh context (empty cache) and page with the instrumentation; ``want``: the step whose draw
+        means "full curve drawn" (0: none)."""
+        context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        context.add_init_script(INIT_SCRIPT.replace("want: 0", f"want: {int(want)}"))
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.errors = errors
+        return context, page
+
+    def close(self):
+        self.browser.close()
+        self.pw.stop()
+
+
+def open_dashboard(browser: Browser, url: str):
+    context, page = browser.page()
+    page.goto(url + "/")
+    page.wait_for_selector("#connection[data-state=open]")
+    return context, page
+
+
+# -- 1. overhead of watching ------------------------------------------------------------------------
+def cli_run(settings: dict) -> float:
+    cmd = [sys.executable, "-m", "app.cli", "train", "--json"]
+    for key, value in settings.items():
+        cmd += [f"--{key.replace('_', '-')}", str(value)]
+    env = child_env()
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=7200)
+    if out.returncode != 0:
+        raise RuntimeError(f"CLI run failed ({out.returncode}): {out.stderr[-2000:]}")
+    done = json.loads(out.stdout.strip().splitlines()[-1])
+    if done.get("event") != "done":
+        raise RuntimeError(f"CLI run did not finish: {done}")
+    return float(done["seconds"])
+
+
+def socket_watch(url: str, run_id: int, got: list) -> None:
+    """A viewer without a browser: subscribe from the start, read every frame until the final event."""
+    from simple_websocket import Client
+
+    ws = Client.connect(url.replace("http://", "ws://") + "/ws")
+    try:
+        ws.send(json.dumps({"type": "subscribe", "runs": {str(run_id): -1}}))
+        deadline = time.monotonic() + 3600
+        while time.monotonic() < deadline:
+            raw = ws.receive(timeout=1)
+            if raw is None:
+                continue
+            message = json.loads(raw)
+            for entry in message.get("runs", []) if message.get("type") == "frame" else []:
+                got.extend(entry.get("batch", {}).get("seq", []))
+                if "final" in entry:
+                    return
+    finally:
+        ws.close()
+
+
+def dashboard_run(server: ServeProcess, settings: dict, browser: Browser | None, meter: CpuMeter | None = None,
+                  socket_viewer: bool = False):
+    """Launch a run (watched by a fresh page on / when browser is given, or by a plain WebSocket client);
+    (engine seconds, note, context). ``meter`` is started just before the launch (after the page has
+    loaded) and stopped when the run ends."""
+    context = page = viewer = None
+    if browser is not None:
+        context, page = open_dashboard(browser, server.url)
+        page.wait_for_function("() => Number(document.querySelector('#batch-chart').dataset.draws || 0) >= 1")
+        page.wait_for_timeout(500)  # let the page settle: its start-up is not part of watching a run
+    if meter is not None:
+        meter.__enter__()
+    run = http(server.url + "/api/runs", settings)
+    if socket_viewer:
+        got: list[int] = []
+        viewer = threading.Thread(target=socket_watch, args=(server.url, run["id"], got), daemon=True)
+        viewer.start()
+    finished = wait_finished(server.url, run["id"])
+    if meter is not None:
+        meter.stop()
+    note = ""
+    if viewer is not None:
+        viewer.join(60)
+        note = f"socket client got {len(got)} batch points"
+    if page is not None:
+        total = settings["epochs"] * BATCHES_PER_EPOCH
+        try:
+            page.wait_for_function(f"() => Number(document.querySelector('#batch-chart').dataset.points) >= {total}",
+                                   timeout=60_000, polling=200)
+            points = page.eval_on_selector("#batch-chart", "el => Number(el.dataset.points)")
+            note = f"page drew {points} points ({page.eval_on_selector('#batch-chart', 'el => el.dataset.renderer')})"
+        except Exception as exc:  # report, do not hide
+            note = f"page did NOT get every point: {exc}"
+        if page.errors:
+            note += f"; page errors: {page.errors[:3]}"
+    return float(finished["result"]["seconds"]), note, context
+
+
+def bench_overhead(args, browser: Browser, tmp: Path) -> tuple[list[str], ServeProcess]:
+    settings = {**SEED_RUN, "epochs": args.epochs}
+    server = ServeProcess(tmp / "serve.sqlite", tmp / "serve.log", args.server_blas_threads)
+    meter_pid = server.proc.pid
+    log("warm-up: CLI and dashboard, 1 epoch each")
+    cli_run({**settings, "epochs": 1})
+    _, _, ctx = dashboard_run(server, {**settings, "epochs": 1}, browser)
+    ctx.close()
+    variants = ["cli", "served", "socket", "watched"]
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    lines = []
+    for r in range(args.pairs):
+        order = variants[r % len(variants):] + variants[:r % len(variants)]
+        for v in order:
+            log(f"round {r + 1}/{args.pairs}: {v}")
+            quiet = wait_quiet(meter_pid)
+            meter = CpuMeter(meter_pid)
+            ctx = None
+            if v == "cli":
+                meter.__enter__()
+                seconds, note = cli_run(settings), ""
+                meter.stop()
+            else:
+                seconds, note, ctx = dashboard_run(server, settings, browser if v == "watched" else None, meter,
+                                                   socket_viewer=v == "socket")
+            c = meter.result
+            if ctx is not None:
+                ctx.close()
+            times[v].append(seconds)
+            notes = "; ".join(x for x in (note, quiet) if x)
+            lines.append(f"  round {r + 1} {v:8s} {seconds:7.2f} s   {cpu_line(c)}{noisy(c)}" + (f"   [{notes}]" if notes else ""))
+    med = {v: statistics.median(times[v]) for v in variants}
+    pair_w = [w / c for w, c in zip(times["watched"], times["cli"])]
+    pair_s = [s / c for s, c in zip(times["served"], times["cli"])]
+    pair_ws = [w / s for w, s in zip(times["watched"], times["socket"])]
+    out = [f"1. Live-watched run vs CLI: synthetic, 20 000 examples, hidden 200, batch 64, {args.epochs} epochs "
+           f"({args.epochs * BATCHES_PER_EPOCH} batch events); engine seconds; {args.pairs} rounds, order rotated"
+           + (f"; the server with {args.server_blas_threads} BLAS thread(s), the CLI as set above" if args.server_blas_threads else ""),
+           f"  CLI (app.cli train --json):      median {med['cli']:7.2f} s  (runs: {fmt_list(times['cli'])})",
+           f"  dashboard, no browser:           median {med['served']:7.2f} s  (runs: {fmt_list(times['served'])})",
+           f"  dashboard, one socket client:    median {med['socket']:7.2f} s  (runs: {fmt_list(times['socket'])})",
+           f"  dashboard, watched by chromium:  median {med['watched']:7.2f} s  (runs: {fmt_list(times['watched'])})",
+           f"  watched / CLI:     {med['watched'] / med['cli']:.3f}×  (per round: {fmt_list(pair_w, '.3f')}; median "
+           f"{statistics.median(pair_w):.3f}×)  target ≤ 1.05×  {'PASS' if med['watched'] / med['cli'] <= 1.05 else 'MISS'}",
+           f"  no browser / CLI:  {med['served'] / med['cli']:.3f}×  (per round: {fmt_list(pair_s, '.3f')})  server overhead alone",
+           f"  socket client / no viewer: {med['socket'] / med['served']:.3f}×  streaming to one viewer (server side)",
+           f"  watched / socket client:   {med['watched'] / med['socket']:.3f}×  (per round: {fmt_list(pair_ws, '.3f')})  "
+           f"the browser's CPU competing with training",
+           f"  per run (CPU seconds during the run; 'others' = everything on the machine not ours, i.e. other sessions; "
+           f"NOISY: others > {NOISY_CORES} cores):",
+           *lines]
+    return out, server
+
+
+# -- 3. finished run page load ------------------------------------------------------------------------
+PAGE_FACTS = """
+() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const res = (part) => performance.getEntriesByType("resource").find((e) => e.name.includes(part));
+  const r = (e) => e ? { start: e.startTime, end: e.responseEnd, size: e.transferSize, body: e.decodedBodySize } : null;
+  const B = window.__bench;
+  const el = document.getElementById("batch-chart");
+  return {
+    html: nav.responseEnd, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd,
+    plotly: r(res("plotly.min.js")), metrics: r(res("/metrics")), script: r(res("run_page.js")),
+    ready: B.ready, idle: B.idle, points: Number(el.dataset.points), draws: Number(el.dataset.draws || 0),
+    renderer: el.dataset.renderer,
+    react: B.react.map((x) => [x[0], x[2], x[3], x[4]]),
+    longtasks: B.longtasks,
+  };
+}
+"""
+
+
+QUIET_MS = 1000  # "interactive": no long task (> 50 ms) for this long after the full curve is drawn
+
+
+def measure_load(page, url: str, total: int) -> dict:
+    page.goto(url, wait_until="commit")
+    try:
+        page.wait_for_function("() => window.__bench.ready !== null && window.__bench.idle !== null", polling=50,
+                               timeout=120_000)
+        # TTI-like: wait until the main thread has had no long task for QUIET_MS (after the full draw).
+        page.wait_for_function(f"""() => {{
+          const B = window.__bench, now = performance.now();
+          const end = B.longtasks.reduce((m, t) => Math.max(m, t[0] + t[1]), 0);
+          return now - Math.max(B.ready, end) >= {QUIET_MS};
+        }}""", polling=100, timeout=120_000)
+    except Exception:
+        diag = page.evaluate("""() => ({bench: window.__bench && {...window.__bench, react: window.__bench.react.slice(-6)},
+          points: document.getElementById('batch-chart') && document.getElementById('batch-chart').dataset.points})""")
+        raise RuntimeError(f"page {url} not ready: {diag}; page errors: {page.errors}") from None
+    facts = page.evaluate(PAGE_FACTS)
+    # TTI: the end of the last long task before the quiet window, or the full draw if later.
+    facts["tti"] = max([facts["ready"]] + [s + d for s, d in facts["longtasks"]])
+    facts["drawn_all"] = max(r[1] + r[2] for r in facts["react"])  # every chart's last draw done
+    # A control must respond: tick "log scale", wait for the redraw it causes.
+    n_batch = sum(1 for r in facts["react"] if r[0] == "batch-chart")
+    page.click("#log-y")
+    page.wait_for_function(
+        f"() => window.__bench.react.filter(r => r[0] === 'batch-chart').length > {n_batch} && "
+        "document.getElementById('batch-chart')._fullLayout.yaxis.type === 'log'", polling=20, timeout=30_000)
+    facts["click"] = page.evaluate("""() => {
+      const B = window.__bench; const t = B.clicks.filter(c => c[1] === 'log-y').pop()[0];
+      const r = B.react.find(r => r[0] === 'batch-chart' && r[2] >= t);
+      return { click: t, redraw_start: r[2] - t, redraw_end: r[2] + r[3] - t, draw_ms: r[3],
+               log: document.getElementById('batch-chart')._fullLayout.yaxis.type };
+    }""")
+    return facts
+
+
+def plotly_alone_ms(browser: Browser, server_url: str, pid: int) -> tuple[dict, dict]:
+    """Load only Plotly.js into a blank page of the server's origin, in a fresh context, then again (cached)."""
+    wait_quiet(pid)
+    context, page = browser.page()
+    out = []
+    for _ in range(2):
+        page.goto(server_url + "/api/status")
+        out.append(page.evaluate("""() => new Promise((resolve) => {
+          const t0 = performance.now();
+          const s = document.createElement("script");
+          s.src = "/static/vendor/plotly.min.js";
+          s.onload = () => {
+            const t1 = performance.now();
+            setTimeout(() => {  // long-task entries are delivered a little later
+              const tasks = window.__bench.longtasks.filter((t) => t[0] >= t0);
+              resolve({ total: t1 - t0, longest: Math.max(0, ...tasks.map((t) => t[1])) });
+            }, 200);
+          };
+          document.head.appendChild(s);
+        })"""))
+    context.close()
+    return out[0], out[1]
+
+
+def bench_page_load(args, browser: Browser, server: ServeProcess) -> list[str]:
+    server_url, pid = server.url, server.proc.pid
+    settings = {**SEED_RUN, "epochs": args.page_epochs}
+    total = args.page_epochs * BATCHES_PER_EPOCH
+    log("3: training the 20-epoch run (no browser)")
+    run = http(server_url + "/api/runs", settings)
+    wait_finished(server_url, run["id"])
+    url = f"{server_url}/runs/{run['id']}"
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(f"{server_url}/api/runs/{run['id']}/metrics", timeout=60) as r:
+        metrics_bytes = len(r.read())
+    metrics_ms = (time.perf_counter() - t0) * 1000
+    plotly_alone = [plotly_alone_ms(browser, server_url, pid) for _ in range(3)]
+    loads = {"cold": [], "warm": []}
+    for i in range(args.loads):
+        log(f"3: load {i + 1}/{args.loads}")
+        context, page = browser.page(want=total)
+        for kind in ("cold", "warm"):
+            quiet = wait_quiet(pid)
+            meter = CpuMeter(pid).__enter__()
+            facts = measure_load(page, url, total)
+            c = meter.stop()
+            facts["others"] = c["others"] / c["wall"]
+            facts["quiet"] = quiet
+            if facts["points"] != total:  # data-points: every batch point is in the chart
+                raise RuntimeError(f"page holds {facts['points']} points, expected {total}")
+            if page.errors:
+                raise RuntimeError(f"page errors: {page.errors}")
+            loads[kind].append(facts)
+        context.close()
+
+    out = [f"3. Finished run page /runs/<id>: {args.page_epochs} epochs, {total} batch points; {args.loads} loads, each in a fresh "
+           f"context (cold cache) then reloaded (warm cache); ms from navigation start (performance.now())",
+           f"  GET /metrics from Python: {metrics_bytes / 1e6:.2f} MB in {metrics_ms:.0f} ms",
+           "  plotly.min.js alone on a blank same-origin page (ms: fetch → script run; its longest task), cold then warm: "
+           + "; ".join(f"{c['total']:.0f} ({c['longest']:.0f}) → {w['total']:.0f} ({w['longest']:.0f})" for c, w in plotly_alone)]
+    for kind in ("cold", "warm"):
+        L = loads[kind]
+
+        def med(fn):
+            vals = [v for v in (fn(f) for f in L) if v is not None]
+            return statistics.median(vals) if vals else float("nan")
+
+        tti = [f["tti"] for f in L]
+        ready = [f["ready"] for f in L]
+        out.append(f"  {kind}: interactive (full curve drawn, then {QUIET_MS} ms without a long task): median "
+                   f"{statistics.median(tti):5.0f} ms, max {max(tti):5.0f} ms (loads: {fmt_list(tti, '.0f')})  "
+                   f"target ≤ 1000 ms  {'PASS' if max(tti) <= 1000 else 'MISS'}")
+        out.append(f"    other processes during each load (cores): {fmt_list([f['others'] for f in L])}"
+                   + ("" if all(f["others"] <= NOISY_CORES for f in L) else "  NOISY")
+                   + "".join(f" [{f['quiet']}]" for f in L if f["quiet"]))
+        out.append(f"    full curve drawn: median {statistics.median(ready):5.0f} ms, max {max(ready):5.0f} ms · next task ran "
+                   f"{med(lambda f: f['idle'] - f['ready']):.0f} ms later · every chart's last draw done {med(lambda f: f['drawn_all']):.0f} ms")
+        out.append(
+            "    breakdown (medians, ms): html {:.0f} · plotly.js response end {:.0f} ({:.1f} MB, {:.1f} MB over the wire) · "
+            "DOMContentLoaded {:.0f} · /metrics {:.0f} → {:.0f} ({:.2f} MB)".format(
+                med(lambda f: f["html"]), med(lambda f: f["plotly"] and f["plotly"]["end"]),
+                (L[0]["plotly"] or {}).get("body", 0) / 1e6, med(lambda f: f["plotly"] and f["plotly"]["size"]) / 1e6,
+                med(lambda f: f["dcl"]), med(lambda f: f["metrics"] and f["metrics"]["start"]),
+                med(lambda f: f["metrics"] and f["metrics"]["end"]), (L[0]["metrics"] or {}).get("body", 0) / 1e6))
+        charts: dict[str, list[float]] = {}
+        for f in L:
+            for r in f["react"]:
+                charts.setdefault(r[0], []).append(r[2])
+        out.append("    Plotly.react per chart before the click (count/load, median ms, max ms): " + "; ".join(
+            f"{name} {len(v) / len(L):.1f}, {statistics.median(v):.0f}, {max(v):.0f}" for name, v in charts.items()))
+        long_total = [sum(d for s, d in f["longtasks"] if s < f["tti"]) for f in L]
+        longest = [max((d for s, d in f["longtasks"] if s < f["tti"]), default=0) for f in L]
+        first_long = [f["longtasks"][0] if f["longtasks"] else (0, 0) for f in L]
+        out.append(f"    long tasks before interactive: total median {statistics.median(long_total):.0f} ms, longest median "
+                   f"{statistics.median(longest):.0f} ms; first long task median start {statistics.median(x[0] for x in first_long):.0f} "
+                   f"ms, duration {statistics.median(x[1] for x in first_long):.0f} ms; renderer {L[0]['renderer']}")
+        clicks = [f["click"]["redraw_end"] for f in L]
+        ok = all(f["click"]["log"] == "log" for f in L)
+        out.append(f"    click on 'log scale' → its redraw done: median {statistics.median(clicks):.0f} ms, max {max(clicks):.0f} ms "
+                   f"(the draw itself median {statistics.median([f['click']['draw_ms'] for f in L]):.0f} ms); "
+                   f"y axis became log: {'yes' if ok else 'NO'}")
+    return out
+
+
+# -- 2. latency, server in this process --------------------------------------------------------------
+def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from engine.events import BatchEvent
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines in the output
+    app = create_app({"DATABASE": str(tmp / "latency.sqlite")})
+    lab = app.extensions["normlab"]
+    published: dict[int, list[tuple[int, int, float]]] = {}  # run → [(step, seq, time.time())]
+    original = lab.hub.publish
+
+    def publish(run_id, event):
+        if isinstance(event, BatchEvent):
+            published.setdefault(run_id, []).append((event.step, event.seq, time.time()))
+        return original(run_id, event)
+
+    lab.hub.publish = publish  # instance attribute: the Recorder calls lab.hub.publish
+    # Time the store writes the training thread makes (Recorder.flush → store.record, once per epoch).
+    writes: list[tuple[float, int]] = []
+    original_record = lab.store.record
+
+    def record(run_id, events, *a, **k):
+        t0 = time.perf_counter()
+        try:
+            return original_record(run_id, events, *a, **k)
+        finally:
+            writes.append((time.perf_counter() - t0, len(events)))
+
+    lab.store.record = record
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    out = []
+    try:
+        settings = {**SEED_RUN, "epochs": args.latency_epochs}
+        total = args.latency_epochs * BATCHES_PER_EPOCH
+        log("2: warm-up run (1 epoch)")
+        wait_finished(url, http(url + "/api/runs", {**settings, "epochs": 1})["id"])
+        context, page = open_dashboard(browser, url)
+        # Logs are bounded in the page (2 000 entries): collect them as we go.
+        frames, draws, reacts = {}, {}, {}
+
+        def collect():
+            got = page.evaluate("""() => ({frames: normlabStats.frameLog, draws: normlabStats.drawLog,
+                                            react: window.__bench.react})""")
+            for f in got["frames"]:
+                frames[(f[0], f[1], f[2])] = f
+            for d in got["draws"]:
+                draws[(d[0], json.dumps(d[1], sort_keys=True))] = d
+            for r in got["react"]:
+                reacts[(r[0], r[2])] = r
+
+        page.wait_for_timeout(500)
+        quiet = wait_quiet()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        metrics_before = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        writes.clear()
+        meter = CpuMeter().__enter__()
+        log(f"2: watched run ({args.latency_epochs} epochs)")
+        run_id = http(url + "/api/runs", settings)["id"]
+        deadline = time.monotonic() + 3600
+        while lab.store.get_run(run_id)["status"] in ("queued", "running"):
+            time.sleep(2.0)
+            collect()
+            if time.monotonic() > deadline:
+                raise RuntimeError("latency run did not finish")
+        page.wait_for_function(f"() => Number(document.querySelector('#batch-chart').dataset.points) >= {total}",
+                               polling=100, timeout=60_000)
+        page.wait_for_timeout(500)
+        collect()
+        cpu = meter.stop()
+        metrics_after = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        main_thread = {k: metrics_after.get(k, 0) - metrics_before.get(k, 0)
+                       for k in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")}
+        renderer = page.eval_on_selector("#batch-chart", "el => el.dataset.renderer")
+        engine_seconds = http(f"{url}/api/runs/{run_id}")["result"]["seconds"]
+        errors = list(page.errors)
+        context.close()
+        profile_lines = profiled_run(browser, url, lab, settings, total) if args.profile else []
+    finally:
+        server.shutdown()
+        server.server_close()
+        lab.shutdown()
+
+    key = str(run_id)
+    pub = sorted(published[run_id])
+    draw_list = sorted((d[0], d[1].get(key, 0)) for d in draws.values() if key in d[1])
+    react_list = sorted((r[1], r[4] or 0) for r in reacts.values() if r[0] == "batch-chart")
+
+    def delays(draw_points):
+        res, j = [], 0
+        for step, _seq, t in pub:
+            while j < len(draw_points) and draw_points[j][1] < step:
+                j += 1
+            if j == len(draw_points):
+                return res, len(pub) - len(res)
+            res.append(draw_points[j][0] - t * 1000)
+        return res, 0
+
+    lat, missing = delays(draw_list)
+    lat_check, _ = delays(react_list)
+    # Split: publish → the page handled the frame holding it (frameLog, by sequence number), then → drawn.
+    frame_seq = sorted((f[0], f[3]) for f in frames.values() if f[1] == run_id)
+    arrive, j = [], 0
+    for _step, seq, t in pub:
+        while j < len(frame_seq) and frame_seq[j][1] < seq:
+            j += 1
+        arrive.append(frame_seq[j][0] - t * 1000 if j < len(frame_seq) else float("nan"))
+    after_arrival = [d - a for d, a in zip(lat, arrive)]
+    steady = [d for (step, _s, _t), d in zip(pub, lat) if step > BATCHES_PER_EPOCH]
+    frame_times = sorted(f[0] for f in frames.values() if f[1] == run_id)
+    intervals = [b - a for a, b in zip(frame_times, frame_times[1:])]
+    span = (frame_times[-1] - frame_times[0]) / 1000 if len(frame_times) > 1 else float("nan")
+    max_window = max((sum(1 for u in frame_times if t <= u < t + 1000) for t in frame_times), default=0)
+    sizes = [f[3] - f[2] + 1 for f in frames.values() if f[1] == run_id]
+    draw_ms = [r[3] for r in reacts.values() if r[0] == "batch-chart"]
+    draw_times = [t for t, _ in draw_list]
+    draw_rate = (len(draw_times) - 1) / ((draw_times[-1] - draw_times[0]) / 1000) if len(draw_times) > 1 else float("nan")
+    out += [f"2. Latency, batch event in the engine → its point drawn (normlabStats.drawLog), server in the bench "
+            f"process, {args.latency_epochs} epochs watched on / ({len(pub)} batch events, engine {engine_seconds:.2f} s, "
+            f"renderer {renderer})",
+            f"  all points:        p50 {pct(lat, 50):6.0f} ms · p95 {pct(lat, 95):6.0f} ms · max {maxn(lat):6.0f} ms  "
+            f"target p95 ≤ 250 ms  {'PASS' if pct(lat, 95) <= 250 else 'MISS'}"
+            + (f"  ({missing} points never drawn!)" if missing else ""),
+            f"  after epoch 1:     p50 {pct(steady, 50):6.0f} ms · p95 {pct(steady, 95):6.0f} ms · max {maxn(steady):6.0f} ms "
+            f"(step 1: {lat[0]:.0f} ms, as the page learns of the run, GETs /metrics, subscribes)",
+            f"  split: publish → frame handled by the page p50 {pct(arrive, 50):.0f} · p95 {pct(arrive, 95):.0f} · max "
+            f"{maxn(arrive):.0f} ms; frame handled → drawn p50 {pct(after_arrival, 50):.0f} · p95 {pct(after_arrival, 95):.0f} · "
+            f"max {maxn(after_arrival):.0f} ms",
+            f"  check (Plotly.react wrapper: last step passed to a completed draw): p50 {pct(lat_check, 50):.0f} · "
+            f"p95 {pct(lat_check, 95):.0f} · max {maxn(lat_check):.0f} ms",
+            f"  frames: {len(frame_times)} in {span:.1f} s = {(len(frame_times) - 1) / span:.1f}/s average, at most "
+            f"{max_window} in any 1 s window, min interval {min(intervals):.0f} ms, p5 {pct(intervals, 5):.0f} ms; sequence "
+            f"numbers per frame median {statistics.median(sizes):.0f}, mean {statistics.mean(sizes):.1f}, max {max(sizes)}  target ≤ 20/s  {'PASS' if max_window <= 20 else 'MISS'}",
+            f"  batch-chart draws: {len(draw_times)} = {draw_rate:.1f}/s, Plotly.react median {statistics.median(draw_ms):.0f} ms "
+            f"p95 {pct(draw_ms, 95):.0f} ms max {max(draw_ms):.0f} ms",
+            f"  cpu-s during the run: wall {cpu['wall']:.1f} s · bench process (server + training) {cpu['bench']:.1f} · "
+            f"browser {cpu['browser']:.1f} ({', '.join(f'{k} {v:.1f}' for k, v in cpu['browser_by_type'].items() if v >= 0.05)}) · "
+            f"others {cpu['others']:.1f} (= {cpu['others'] / cpu['wall']:.2f} cores) · steal {cpu['steal']:.1f}{noisy(cpu)}"
+            + (f" [{quiet}]" if quiet else ""),
+            f"  store writes in the training thread: {len(writes)}, {sum(w for w, _ in writes):.3f} s in all "
+            f"({sum(w for w, _ in writes) / engine_seconds:.1%} of the run), longest {max((w for w, _ in writes), default=0) * 1000:.0f} ms",
+            f"  page main thread (Chrome Performance.getMetrics) during the run: tasks {main_thread['TaskDuration']:.2f} s "
+            f"(= {main_thread['TaskDuration'] / cpu['wall']:.0%} of the wall time)"]
+    batch_react = sum(r[3] for r in reacts.values() if r[0] == "batch-chart") / 1000
+    all_react = sum(r[3] for r in reacts.values()) / 1000
+    per_chart = {}
+    for r in reacts.values():
+        per_chart.setdefault(r[0], []).append(r[3])
+    out.append(f"  Plotly.react during the run: {all_react:.2f} s in all ({batch_react:.2f} s the batch chart); per chart "
+               + "; ".join(f"{k} {len(v)}× median {statistics.median(v):.0f} ms" for k, v in per_chart.items()))
+    out += profile_lines
+    if errors:
+        out.append(f"  page errors: {errors[:3]}")
+    return out
+
+
+def profiled_run(browser: Browser, url: str, lab, settings: dict, total: int) -> list[str]:
+    """Another watched run (not timed) under Chrome's sampling profiler: main-thread time by script."""
+    log("2: profiled run (not timed)")
+    context, page = open_dashboard(browser, url)
+    page.wait_for_timeout(500)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 500})
+    cdp.send("Profiler.start")
+    run_id = http(url + "/api/runs", settings)["id"]
+    while lab.store.get_run(run_id)["status"] in ("queued", "running"):
+        time.sleep(0.5)
+    page.wait_for_function(f"() => Number(document.querySelector('#batch-chart').dataset.points) >= {total}",
+                           polling=100, timeout=60_000)
+    profile = cdp.send("Profiler.stop")["profile"]
+    context.close()
+    frames = {n["id"]: n["callFrame"] for n in profile["nodes"]}
+    samples, deltas = profile["samples"], profile["timeDeltas"]
+    by_file: dict[str, float] = {}
+    by_function: dict[str, float] = {}
+    for i, node in enumerate(samples):
+        dt_ms = (deltas[i + 1] if i + 1 < len(deltas) else 0) / 1000
+        cf = frames[node]
+        name, src = cf.get("functionName") or "(anonymous)", cf.get("url") or ""
+        if src:
+            key = "plotly.min.js" if "plotly" in src else src.rsplit("/", 1)[-1]
+        elif name in ("(idle)", "(program)", "(garbage collector)"):
+            key = {"(program)": "(program: native work, e.g. style, layout, paint)"}.get(name, name)
+        else:
+            key = f"(native {name})"
+        by_file[key] = by_file.get(key, 0.0) + dt_ms
+        if src and "plotly" not in src:
+            fn = f"{src.rsplit('/', 1)[-1]}:{name}:{cf.get('lineNumber', 0) + 1}"
+            by_function[fn] = by_function.get(fn, 0.0) + dt_ms
+    busy = sum(v for k, v in by_file.items() if k != "(idle)")
+    top = sorted(((v, k) for k, v in by_file.items() if k != "(idle)"), reverse=True)[:8]
+    top_fn = sorted(((v, k) for k, v in by_function.items()), reverse=True)[:5]
+    return [f"  profiled run (another watched run, not timed; page main thread, self time): busy {busy / 1000:.2f} s: "
+            + "; ".join(f"{k} {v / 1000:.2f} s ({v / busy:.0%})" for v, k in top),
+            "    app functions with most self time: " + "; ".join(f"{k} {v:.0f} ms" for v, k in top_fn)]
+
+
+# -- main ----------------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per run in part 1 (default 20, the seed's)")
+    parser.add_argument("--pairs", type=int, default=4,
+                        help="rounds of CLI / no viewer / socket client / browser in part 1, order rotated (default 4)")
+    parser.add_argument("--latency-epochs", type=int, default=20, help="epochs of the watched run in part 2 (default 20)")
+    parser.add_argument("--no-profile", dest="profile", action="store_false",
+                        help="skip part 2's extra watched run under Chrome's profiler")
+    parser.add_argument("--loads", type=int, default=5, help="page loads in part 3 (default 5)")
+    parser.add_argument("--page-epochs", type=int, default=20, help="epochs of the finished run in part 3 (default 20: 6 260 points)")
+    parser.add_argument("--blas-threads", type=int, help="BLAS threads for every run (CLI, server, in-process); "
+                        "default: the library's own (all cores)")
+    parser.add_argument("--server-blas-threads", type=int, help="BLAS threads for the `normlab serve` process of "
+                        "parts 1 and 3 only (the CLI keeps the setting above): tries serving with fewer threads")
+    parser.add_argument("--quiet", type=float, default=QUIET["cores"], help="before each timed run, wait until other "
+                        "processes use fewer cores than this (2 s sample; 0: do not wait; default %(default)s)")
+    parser.add_argument("--quiet-wait", type=float, default=QUIET["max_wait"], help="longest wait for quiet, s (default %(default)s)")
+    parser.add_argument("--only", choices=("1", "2", "3"), action="append", help="run only these parts (repeatable)")
+    args = parser.parse_args()
+    parts = set(args.only or ("1", "2", "3"))
+    QUIET.update(cores=args.quiet, max_wait=args.quiet_wait)
+    import numpy  # before threadpoolctl: it limits the pools of libraries already loaded
+
+    blas_note = "library default (all cores)"
+    if args.blas_threads:
+        for var in BLAS_VARS:  # children inherit these; this process limits its pools with threadpoolctl
+            os.environ[var] = str(args.blas_threads)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=args.blas_threads)
+        blas_note = f"{args.blas_threads} ({'/'.join(BLAS_VARS)} and threadpoolctl)"
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"{CHROMIUM} is missing: apt-get install -y chromium")
+
+    started = dt.datetime.now()
+    cpu_model = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                      if l.startswith("model name")), platform.processor())
+    browser = Browser()
+    print(f"normlab dashboard benchmark, {started:%Y-%m-%d %H:%M}; {os.cpu_count()} cores ({cpu_model}); "
+          f"Python {platform.python_version()}, NumPy {numpy.__version__}, chromium {browser.version} (headless, "
+          f"{' '.join(CHROMIUM_ARGS)}); BLAS threads: {blas_note}; load average at start {loadavg()}", flush=True)
+
+    def show(lines):
+        print()
+        print("\n".join(lines), flush=True)
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="normlab-bench-") as tmp:
+            tmp = Path(tmp)
+            server = None
+            try:
+                if "1" in parts:
+                    lines, server = bench_overhead(args, browser, tmp)
+                    show(lines)
+                if "2" in parts:  # its own server, in this process (the one above stays idle)
+                    show(bench_latency(args, browser, tmp))
+                if "3" in parts:
+                    server = server or ServeProcess(tmp / "serve.sqlite", tmp / "serve.log")
+                    show(bench_page_load(args, browser, server))
+            finally:
+                if server is not None:
+                    server.stop()
+    finally:
+        browser.close()
+    print(f"\nload average at end {loadavg()}; took {(dt.datetime.now() - started).total_seconds() / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
