@@ -20,6 +20,7 @@ import { num } from "./format.js";
 // down past ~10k points per figure (plotly.js #553), so the SVG fallback keeps fewer.
 export const MAX_VIEW_POINTS = { gl: 4000, svg: 1500 };
 const MIN_DRAW_INTERVAL_MS = 50;
+const MAX_DRAW_INTERVAL_MS = 150;
 
 export const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 export const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: "#1f2933" };
@@ -245,11 +246,13 @@ export class Chart {
   // Draw on the next animation frame, but leave at least MIN_DRAW_INTERVAL_MS and three times
   // the last draw's duration between draws, so drawing takes at most about a quarter of one core
   // however many points there are (two cores are shared with training on a small machine).
+  // The gap is capped at MAX_DRAW_INTERVAL_MS so one slow draw cannot hold the live curve back
+  // beyond the latency budget (bench_dashboard: p95 event → drawn ≤ 250 ms).
   schedule() {
     this.dirty = true;
     if (this.scheduled) return;
     this.scheduled = true;
-    const gap = Math.max(MIN_DRAW_INTERVAL_MS, 3 * this.lastDrawMs);
+    const gap = Math.min(MAX_DRAW_INTERVAL_MS, Math.max(MIN_DRAW_INTERVAL_MS, 3 * this.lastDrawMs));
     const wait = this.lastDrawEnd + gap - performance.now();
     const go = () => queueDraw(this);
     if (wait > 4) setTimeout(go, wait);
