@@ -14,7 +14,7 @@ CHROMIUM = "/usr/bin/chromium"
 # Tiny synthetic runs: a few hundred steps, a second or a few each.
 TINY = {"dataset": "synthetic", "train_size": 600, "batch_size": 50, "hidden": 16, "epochs": 3}
 # Long enough to watch live (a few seconds on two cores).
-WATCHABLE = {"dataset": "synthetic", "train_size": 3000, "batch_size": 32, "hidden": 32, "epochs": 30}
+WATCHABLE = {"dataset": "synthetic", "train_size": 3000, "batch_size": 32, "hidden": 32, "epochs": 100}  # ~3 s
 
 
 def total_steps(settings: dict) -> int:

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from .support import WATCHABLE, total_steps
 
 # Long enough that a reload lands mid-run.
-LONG = {**WATCHABLE, "epochs": 50}
+LONG = {**WATCHABLE, "epochs": 250}  # several seconds: long enough to reload and reconnect mid-run
 
 
 def stored_last_seq(live_server, run_id: int) -> int:
