@@ -86,13 +86,16 @@ class LiveServer:
             time.sleep(0.05)
 
 
-def fill_settings(page, settings: dict) -> None:
-    """Put settings into the launch form (opening "Advanced" for the fields inside it)."""
-    advanced = page.locator("details.advanced")
+def fill_settings(page, settings: dict, form: str = "", prefix: str = "f") -> None:
+    """Put settings into a settings form (opening its "Advanced" section for the fields inside it).
+
+    ``form`` scopes the form (a CSS selector); ``prefix`` is its controls' id prefix.
+    """
+    advanced = page.locator(f"{form} details.advanced".strip())
     if advanced.get_attribute("open") is None:
-        page.locator("details.advanced > summary").click()
+        advanced.locator("summary").click()
     for name, value in settings.items():
-        control = page.locator(f"#f-{name}")
+        control = page.locator(f"#{prefix}-{name}")
         if control.evaluate("el => el.tagName") == "SELECT":
             control.select_option(str(value))
         else:

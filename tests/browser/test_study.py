@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .support import fill_settings
+
 # 3 penalties × 2 λ (none once) × 2 seeds = 10 tiny synthetic runs, a few seconds in all.
 SHARED = {"dataset": "synthetic", "train_size": 400, "batch_size": 50, "hidden": 16, "epochs": 2}
 LAMS = "1e-3, 1e-2"
@@ -13,15 +15,7 @@ TRADEOFF_CHARTS = ("#tradeoff-accuracy", "#tradeoff-sparsity", "#tradeoff-gap", 
 
 
 def fill_shared(page, settings: dict) -> None:
-    advanced = page.locator(".study-launch details.advanced")
-    if advanced.get_attribute("open") is None:
-        advanced.locator("summary").click()
-    for name, value in settings.items():
-        control = page.locator(f"#s-{name}")
-        if control.evaluate("el => el.tagName") == "SELECT":
-            control.select_option(str(value))
-        else:
-            control.fill(str(value))
+    fill_settings(page, settings, form=".study-launch", prefix="s")
 
 
 def studies_count(live_server) -> int:
