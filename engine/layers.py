@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation
+from .blas import gemm_tn
+from .penalties import Penalty
 
 
 class Dense:
@@ -41,6 +43,23 @@ class Dense:
         np.matmul(self._x.T, dz, out=self.dW)
         np.sum(dz, axis=0, out=self.db)
         return dz @ self.W.T if need_input_grad else None
+
+    def backward_step(self, da: np.ndarray, penalty: Penalty, lr: float,
+                      need_input_grad: bool = True) -> tuple[np.ndarray | None, float]:
+        """Backpropagate and take the plain SGD step at once; return ``(dL/dx or None, penalty of W)``.
+
+        ``da`` must already carry the factor ``lr`` (``softmax_cross_entropy(scale=lr)``).
+        The result equals ``backward`` + ``penalty.add_grad`` + ``SGD(lr).step`` up to
+        rounding, but the step ``W ← decay·W − xᵀ·dz`` is one BLAS call instead of a
+        product, a penalty pass and an update pass over ``W``. ``dW``/``db`` are not set.
+        The input gradient uses ``W`` from before the step.
+        """
+        dz = self.activation.backward(self._a, da)
+        dx = dz @ self.W.T if need_input_grad else None
+        value, decay = penalty.prepare_step(self.W, lr, self.scratch)
+        gemm_tn(-1.0, self._x, dz, decay, self.W)
+        self.b -= dz.sum(axis=0)
+        return dx, value
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -6,7 +6,7 @@ import numpy as np
 from .activations import Identity, get_activation
 from .initializers import INITIALIZERS
 from .layers import Dense
-from .losses import softmax_cross_entropy
+from .losses import softmax_cross_entropy, softmax_cross_entropy_argmax
 from .penalties import Penalty
 
 
@@ -67,6 +67,23 @@ class Network:
             for layer in self.layers:
                 penalty_value += penalty.add_grad(layer.W, layer.dW, scale, layer.scratch)
         return data_loss, penalty_value, logits
+
+    def forward_loss(self, x: np.ndarray, labels: np.ndarray, scale: float = 1.0) -> tuple[float, np.ndarray, np.ndarray]:
+        """Forward and data loss for one batch: ``(data_loss, scale·dloss/dlogits, predicted classes)``."""
+        return softmax_cross_entropy_argmax(self.forward(x), labels, scale)
+
+    def backward_step(self, grad_logits: np.ndarray, penalty: Penalty, lr: float) -> float:
+        """Backpropagate ``lr·dL/dlogits`` and take the plain SGD step in every layer.
+
+        Returns the penalty measured on the weights before the step. Together with
+        ``forward_loss(scale=lr)`` this is ``loss_and_grads`` + ``SGD(lr).step`` in
+        fewer passes over the weights (``Dense.backward_step``).
+        """
+        grad, penalty_value = grad_logits, 0.0
+        for i in range(len(self.layers) - 1, -1, -1):
+            grad, value = self.layers[i].backward_step(grad, penalty, lr, need_input_grad=i > 0)
+            penalty_value += value
+        return penalty_value
 
     @property
     def weights(self) -> list[np.ndarray]:

@@ -111,9 +111,18 @@ def train(
 class _EpochTotals:
     """Running sums over one epoch's batches."""
 
-    losses: np.ndarray  # (loss, data loss, penalty) summed
+    loss: float = 0.0
+    data_loss: float = 0.0
+    penalty: float = 0.0
     correct: int = 0
     batches: int = 0
+
+    def add(self, loss: float, data_loss: float, penalty: float, correct: int) -> None:
+        self.loss += loss
+        self.data_loss += data_loss
+        self.penalty += penalty
+        self.correct += correct
+        self.batches += 1
 
 
 class _Run:
@@ -164,28 +173,42 @@ class _Run:
         """The SGD steps of one epoch; a final event instead if cancelled or diverged."""
         config, net = self.config, self.net
         order = self.order_rng.permutation(len(self.y_train))
-        totals = _EpochTotals(np.zeros(3))
+        totals = _EpochTotals()
         for batch in range(1, self.batches + 1):
             if self.should_stop():
                 return self.emit(CancelledEvent, reason="cancelled by request", epoch=epoch, step=self.step,
                                  seconds=self.clock.elapsed())
             idx = order[(batch - 1) * config.batch_size : batch * config.batch_size]
             yb = self.y_train[idx]
-            data_loss, penalty_value, logits = net.loss_and_grads(self.x_train[idx], yb, self.penalty, scale=config.lr)
+            data_loss, penalty_value, predicted = self._sgd_step(self.x_train[idx], yb)
             loss = data_loss + penalty_value
             self.step += 1
             diverged = not data_loss <= DIVERGENCE_LOSS or not math.isfinite(loss)
             if not diverged:
-                self.optimizer.step(net.params, net.grads)
-                totals.losses += (loss, data_loss, penalty_value)
-                totals.correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
-                totals.batches += 1
+                totals.add(loss, data_loss, penalty_value, int(np.count_nonzero(predicted == yb)))
             self.emit(BatchEvent, step=self.step, epoch=epoch, batch=batch, loss=loss, data_loss=data_loss,
                       penalty=penalty_value)
             if diverged:
                 return self.emit(FailedEvent, reason=_divergence_reason(loss, epoch, batch, self.step, config),
                                  epoch=epoch, step=self.step, seconds=self.clock.elapsed())
         return totals
+
+    def _sgd_step(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
+        """One SGD step on one batch: ``(data_loss, penalty, predicted classes)``, all before the step.
+
+        No step is taken when the data loss shows divergence (the run ends there).
+        Plain SGD steps the weights inside the backward pass; momentum needs the gradients.
+        """
+        net, lr = self.net, self.config.lr
+        if self.optimizer.momentum:
+            data_loss, penalty_value, logits = net.loss_and_grads(x, labels, self.penalty, scale=lr)
+            if data_loss <= DIVERGENCE_LOSS:
+                self.optimizer.step(net.params, net.grads)
+            return data_loss, penalty_value, logits.argmax(axis=1)
+        data_loss, grad, predicted = net.forward_loss(x, labels, scale=lr)
+        if not data_loss <= DIVERGENCE_LOSS:
+            return data_loss, self.penalty.loss(net.weights), predicted
+        return data_loss, net.backward_step(grad, self.penalty, lr), predicted
 
     def _evaluate(self, epoch: int, totals: _EpochTotals, epoch_clock: "_Clock") -> Event:
         """Test-set loss and accuracy plus weight statistics: the epoch event (or a failure)."""
@@ -196,10 +219,10 @@ class _Run:
             return self.emit(FailedEvent, reason=_divergence_reason(test_loss, epoch, self.batches, self.step, self.config),
                              epoch=epoch, step=self.step, seconds=self.clock.elapsed())
         self.predicted = self.test_logits.argmax(axis=1)
-        means = totals.losses / totals.batches
+        batches = totals.batches
         stats = tuple(weight_stats(f"W{i + 1}", w) for i, w in enumerate(self.net.weights))
-        return self.emit(EpochEvent, epoch=epoch, step=self.step, train_loss=float(means[0]),
-                         data_loss=float(means[1]), penalty=float(means[2]),
+        return self.emit(EpochEvent, epoch=epoch, step=self.step, train_loss=totals.loss / batches,
+                         data_loss=totals.data_loss / batches, penalty=totals.penalty / batches,
                          train_accuracy=totals.correct / len(self.y_train), test_loss=test_loss,
                          test_accuracy=float(np.mean(self.predicted == self.y_test)),
                          sparsity=overall_sparsity(self.net.weights), seconds=epoch_clock.elapsed(),
