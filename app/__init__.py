@@ -13,7 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "DB_TIMEOUT": 10.0,
     "DATA_DIR": None,
     "WORKERS": 1,
-    "EXECUTOR": "thread",  # or "process", "dask" (needs SCHEDULER)
+    "EXECUTOR": "process",  # or "thread" (in this process), "dask" (needs SCHEDULER)
     "SCHEDULER": None,  # a Dask scheduler's address, tcp://HOST:PORT
     "QUEUE_LIMIT": 100,
     "PRELOAD_DATASET": None,

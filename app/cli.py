@@ -370,9 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", type=Path, default=default_database(), help=f"SQLite file (default {default_database()})")
     p.add_argument("--data-dir", metavar="DIR", help="folder with your mnist.npz or IDX files; also the cache")
     p.add_argument("--workers", type=int, default=1, help="runs trained at the same time (default 1)")
-    p.add_argument("--executor", choices=EXECUTOR_NAMES, default="thread",
-                   help="where runs train: thread (default: in this process), process (one child process per run, "
-                        "one BLAS thread each), dask (on a Dask cluster; needs --scheduler)")
+    p.add_argument("--executor", choices=EXECUTOR_NAMES, default="process",
+                   help="where runs train: process (default: a child process per worker, one BLAS thread each, "
+                        "so serving pages never slows training), thread (in this process), "
+                        "dask (on a Dask cluster; needs --scheduler)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, tcp://HOST:PORT (with --executor dask)")
     p.add_argument("--queue-limit", type=int, default=100, help="runs that may wait in the queue (default 100)")
     p.add_argument("--no-preload", action="store_true", help="do not load MNIST at start-up")

@@ -116,6 +116,10 @@ class JobManager:
 
     # -- the worker ----------------------------------------------------------------
     def _work(self) -> None:
+        try:
+            self.executor.prepare()
+        except Exception:  # the first run tries again and fails with the reason if it must
+            log.exception("the %s executor could not get ready in this worker", self.executor.name)
         while not self._stopping.is_set():
             run_id = self._queue.get()
             if run_id is None:

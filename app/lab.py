@@ -20,7 +20,7 @@ class Lab:
     """What one dashboard process owns; reachable as ``app.extensions["normlab"]``."""
 
     def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int,
-                 db_timeout: float = 10.0, executor: str = "thread", scheduler: str | None = None):
+                 db_timeout: float = 10.0, executor: str = "process", scheduler: str | None = None):
         self.store = Store(database, db_timeout)
         self.store.initialize()
         try:

@@ -2,12 +2,13 @@
 
 Run by hand (never by CI):
 
-    .venv/bin/python bench/bench_load.py [--viewers 50] [--epochs 3] [--repeats 2]
+    .venv/bin/python bench/bench_load.py [--viewers 50] [--epochs 3] [--repeats 2] [--executor thread|process]
 
 It starts `normlab serve` in its own process on a fresh database, times the same run
 (synthetic data, 20 000 examples, hidden 200, batch 64) with no viewer and with N viewers,
 alternating, and prints the slowdown, every viewer's delivery check and the server's peak
-RSS (VmHWM). The engine's own `seconds` (from the run's final event) is the measure.
+RSS (VmHWM; with the process executor, the server's and its run process's). The engine's own
+`seconds` (from the run's final event) is the measure.
 """
 from __future__ import annotations
 
@@ -38,12 +39,12 @@ def free_port() -> int:
 class Server:
     """`normlab serve` in a child process."""
 
-    def __init__(self, db: Path):
+    def __init__(self, db: Path, executor: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(self.port),
-                                      "--no-preload"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      "--no-preload", "--executor", executor], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -62,15 +63,29 @@ class Server:
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.load(r)
 
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+    def peak_rss_mb(self) -> tuple[float, float]:
+        """Peak RSS of the server process and of its child processes (the process executor's), MB."""
+        children = set()
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():  # a child belongs to the thread that started it
+            try:
+                children.update((task / "children").read_text().split())
+            except OSError:
+                pass
+        return _peak_rss_mb(self.proc.pid), sum(_peak_rss_mb(int(pid)) for pid in children)
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(15)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def watch(url: str, run_id: int, received: list[int], done: threading.Event) -> None:
@@ -122,10 +137,12 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--executor", choices=("thread", "process"), default="process",
+                        help="the server's executor (default: process, as `normlab serve`)")
     args = parser.parse_args()
     settings = {"dataset": "synthetic", "train_size": 20000, "batch_size": 64, "hidden": 200, "epochs": args.epochs}
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp) / "bench.sqlite")
+        server = Server(Path(tmp) / "bench.sqlite", args.executor)
         try:
             timed_run(server, {**settings, "epochs": 1}, 0)  # warm up: data generation, caches
             alone, watched, complete = [], [], []
@@ -139,12 +156,13 @@ def main() -> None:
             server.stop()
     a, w = statistics.median(alone), statistics.median(watched)
     steps = settings["epochs"] * 313
-    print(f"run: synthetic, 20 000 examples, hidden 200, batch 64, {args.epochs} epochs ({steps} batch events)")
+    print(f"run: synthetic, 20 000 examples, hidden 200, batch 64, {args.epochs} epochs ({steps} batch events), "
+          f"executor {args.executor}")
     print(f"no viewers:          {a:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in alone)})")
     print(f"{args.viewers} viewers + 1 stalled: {w:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in watched)})")
     print(f"slowdown:            {w / a:6.3f}×  (target ≤ 1.10×)  {'PASS' if w / a <= 1.10 else 'MISS'}")
     print(f"viewers with every event once, in order: {complete} of {args.viewers} each time")
-    print(f"server peak RSS:     {rss:6.1f} MB")
+    print(f"server peak RSS:     {rss[0]:6.1f} MB (+ run processes {rss[1]:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from .process import ProcessExecutor  # noqa: E402  (after ExecutorError, which 
 
 def make_executor(name: str, datasets, workers: int = 1, data_dir: str | Path | None = None,
                   scheduler: str | None = None) -> Executor:
-    """The executor called ``name``: thread (default), process (``workers`` processes) or dask (needs ``scheduler``)."""
+    """The executor called ``name``: process (the default: ``workers`` child processes), thread or dask (needs ``scheduler``)."""
     if scheduler and name != "dask":
         raise ExecutorError(f"a scheduler address is only used with the dask executor, not {name!r}")
     if name == "thread":

@@ -27,6 +27,11 @@ class Executor(Protocol):
 
     def describe(self) -> dict: ...
 
+    def prepare(self) -> None:
+        """Called by each worker thread once, before it waits for its first run: get ready
+        (e.g. start the process the thread's runs will train in) so a run does not wait."""
+
+
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event: ...
 
     def close(self) -> None: ...

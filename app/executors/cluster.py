@@ -86,6 +86,9 @@ class DaskExecutor:
                                 f"`dask scheduler` and workers with `dask worker {self.scheduler} --nthreads 1`, "
                                 f"and check the address and that its port is open") from None
 
+    def prepare(self) -> None:
+        pass  # the cluster's workers are up already
+
     def describe(self) -> dict:
         try:  # bounded: a status page must not hang on an unreachable scheduler
             workers = len(self.client.nthreads(callback_timeout=2))

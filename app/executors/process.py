@@ -1,8 +1,10 @@
-"""The process executor: runs train in child processes, each with one BLAS thread.
+"""The process executor (the default): runs train in child processes, each with one BLAS thread.
 
-``normlab serve --executor process --workers N``: the job manager's N worker threads each
-drive their own child process, so N runs train side by side on N cores without fighting over
-one BLAS pool (threadpoolctl's limits are process-wide; DESIGN.md §6).
+The job manager's N worker threads (``--workers N``) each drive their own child process, so
+training never competes with the server's threads for the interpreter lock: pages, sockets and
+store writes cannot slow a run, and N runs train side by side on N cores without fighting over
+one BLAS pool (threadpoolctl's limits are process-wide; DESIGN.md §6). Each worker starts its
+child when it starts (``prepare``), so the first run does not wait for an interpreter.
 
 Children are started with the *spawn* method (a fresh interpreter), never fork: forking a
 threaded server copies locks held by other threads. A child serves one run at a time for the
@@ -85,7 +87,13 @@ class ProcessExecutor:
         self._closed = False
 
     def describe(self) -> dict:
-        return {"executor": self.name, "blas_threads_per_run": 1}
+        with self._lock:
+            ready = sum(child.alive() for child in self._children)
+        return {"executor": self.name, "blas_threads_per_run": 1, "processes": ready}
+
+    def prepare(self) -> None:
+        """Start this thread's child now: its interpreter and imports take about a second."""
+        self._child()
 
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
         child = self._child()

@@ -25,6 +25,9 @@ class ThreadExecutor:
     def describe(self) -> dict:
         return {"executor": self.name}
 
+    def prepare(self) -> None:
+        pass
+
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
         dataset = self.datasets.get(config.dataset)
         with self._blas_limits():

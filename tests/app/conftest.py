@@ -27,7 +27,10 @@ def make_app(tmp_path):
     apps = []
 
     def factory(**config):
-        app = create_app({"DATABASE": str(tmp_path / "normlab.sqlite"), "TESTING": True, **config})
+        # Runs train in a worker thread here: a child process per test would add a second to each.
+        # The default process executor is what the browser, crash and remote-executor tests run.
+        app = create_app({"DATABASE": str(tmp_path / "normlab.sqlite"), "TESTING": True, "EXECUTOR": "thread",
+                          **config})
         apps.append(app)
         return app
 

@@ -123,7 +123,7 @@ def test_factory_names_and_errors(tmp_path):
     assert isinstance(make_executor("thread", None, 2), ThreadExecutor)
     process = make_executor("process", None, 3, tmp_path)
     assert isinstance(process, ProcessExecutor) and process.describe() == {
-        "executor": "process", "blas_threads_per_run": 1}
+        "executor": "process", "blas_threads_per_run": 1, "processes": 0}
     process.close()
     with pytest.raises(ExecutorError, match="unknown executor 'ray'; choose one of thread, process, dask"):
         make_executor("ray", None)
@@ -156,7 +156,7 @@ def test_scheduler_address_check(address, ok):
 @pytest.mark.parametrize("flags, message", [
     (["--executor", "dask"], "--executor dask needs --scheduler ADDRESS"),
     (["--executor", "dask", "--scheduler", "10.0.0.5:8786"], "--scheduler: the scheduler address must look like tcp://HOST:PORT"),
-    (["--scheduler", "tcp://10.0.0.5:8786"], "--scheduler is only used with --executor dask (got --executor thread)"),
+    (["--scheduler", "tcp://10.0.0.5:8786"], "--scheduler is only used with --executor dask (got --executor process)"),
     (["--executor", "process", "--scheduler", "tcp://10.0.0.5:8786"], "only used with --executor dask"),
     (["--executor", "ray"], "invalid choice: 'ray'"),
 ])

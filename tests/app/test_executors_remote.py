@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,11 @@ KILLABLE = {**SMALL, "train_size": 300, "epochs": 100}
 FOREVER = {**SMALL, "epochs": 1000}  # only ever cancelled
 
 
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 class ProcessSide:
     """The process executor; its children are children of this test process."""
 
@@ -26,9 +32,12 @@ class ProcessSide:
 
     def kill_worker_running(self, server, run_id):
         children = [p for p in multiprocessing.active_children() if p.name.startswith("normlab-run-process")]
-        assert len(children) == 1, children  # one run going, one child
-        os.kill(children[0].pid, signal.SIGKILL)
-        return children[0].pid
+        assert len(children) == 2, children  # each worker started its own, before any run
+        before = {child.pid: cpu_seconds(child.pid) for child in children}
+        time.sleep(0.3)
+        busy = max(children, key=lambda child: cpu_seconds(child.pid) - before[child.pid])  # the one training
+        os.kill(busy.pid, signal.SIGKILL)
+        return busy.pid
 
     def check_released(self):
         pass
@@ -103,6 +112,8 @@ def stored_seqs(server, run_id):
 
 def test_comparison_streams_every_point_once_in_order(server, side):
     assert get(server, "/api/status")["executor"] == side.name
+    if side.name == "process":  # each worker starts its child before the first run asks for it
+        wait_for(lambda: get(server, "/api/status")["processes"] == 2, 30, message="two ready processes")
     body = post(server, "/api/comparisons", {**SMALL, "lam_l1": 1e-3})
     viewers = {}
     for run in body["runs"]:
