@@ -32,6 +32,9 @@ from .base import EventSink, StopCheck, WorkerLost
 # returned separately, after everything before it was sent).
 MAX_BATCH_EVENTS = 500
 MAX_BATCH_SECONDS = 0.05
+# A child process's pipe is cheap to write to: send more often, so the pipe adds at most
+# this much to the live chart's delay (the hub's frames come every 50 ms anyway).
+PIPE_BATCH_SECONDS = 0.02
 
 Send = Callable[[list[Event]], None]
 
@@ -138,10 +141,12 @@ def dataset_for(name: str, data_dir: str | None) -> Dataset:
         return _datasets[key]
 
 
-def run_training(config: dict[str, Any], data_dir: str | None, send: Send, should_stop: StopCheck) -> Event:
-    """Train one run here; batches go to ``send``; the final event is returned (everything before it sent)."""
+def run_training(config: dict[str, Any], data_dir: str | None, send: Send, should_stop: StopCheck,
+                 max_seconds: float = MAX_BATCH_SECONDS) -> Event:
+    """Train one run here; batches go to ``send`` (at least every ``max_seconds``); the final event
+    is returned (everything before it sent)."""
     run_config = RunConfig.from_dict(config)
-    batcher = EventBatcher(send)
+    batcher = EventBatcher(send, max_seconds=max_seconds)
     final = train(run_config, dataset_for(run_config.dataset, data_dir), batcher, should_stop)
     batcher.flush()
     return final
@@ -170,7 +175,8 @@ def process_main(conn, cancel) -> None:
                 return
             config, data_dir = job
             try:
-                final = run_training(config, data_dir, lambda events: conn.send(("events", events)), cancel.is_set)
+                final = run_training(config, data_dir, lambda events: conn.send(("events", events)), cancel.is_set,
+                                     PIPE_BATCH_SECONDS)
                 conn.send(("final", final))
             except (BrokenPipeError, ConnectionError):
                 return
