@@ -63,15 +63,23 @@ class Server:
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.load(r)
 
-    def peak_rss_mb(self) -> tuple[float, float]:
-        """Peak RSS of the server process and of its child processes (the process executor's), MB."""
+    def children(self) -> list[int]:
+        """The server's child processes (the process executor's run processes)."""
         children = set()
         for task in Path(f"/proc/{self.proc.pid}/task").iterdir():  # a child belongs to the thread that started it
             try:
-                children.update((task / "children").read_text().split())
+                children.update(int(pid) for pid in (task / "children").read_text().split())
             except OSError:
                 pass
-        return _peak_rss_mb(self.proc.pid), sum(_peak_rss_mb(int(pid)) for pid in children)
+        return sorted(children)
+
+    def peak_rss_mb(self) -> tuple[float, float]:
+        """Peak RSS of the server process and of its child processes, MB."""
+        return _peak_rss_mb(self.proc.pid), sum(_peak_rss_mb(pid) for pid in self.children())
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU seconds used so far by the server process and by its child processes."""
+        return _cpu_seconds(self.proc.pid), sum(_cpu_seconds(pid) for pid in self.children())
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -86,6 +94,14 @@ def _peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def watch(url: str, run_id: int, received: list[int], done: threading.Event) -> None:
@@ -108,8 +124,11 @@ def watch(url: str, run_id: int, received: list[int], done: threading.Event) -> 
     ws.close()
 
 
-def timed_run(server: Server, settings: dict, viewers: int) -> tuple[float, int]:
-    """Launch the run, attach viewers (and one stalled socket); return (engine seconds, viewers complete)."""
+def timed_run(server: Server, settings: dict, viewers: int) -> tuple[float, int, str]:
+    """Launch the run, attach viewers (and one stalled socket); return (engine seconds, viewers complete,
+    where the CPU went)."""
+    server_cpu, children_cpu = server.cpu_seconds()
+    bench_cpu, wall = sum(os.times()[:2]), time.monotonic()
     stalled = Client.connect(server.url.replace("http", "ws") + "/ws") if viewers else None
     run = server.post("/api/runs", settings)
     if stalled is not None:
@@ -129,7 +148,10 @@ def timed_run(server: Server, settings: dict, viewers: int) -> tuple[float, int]
     complete = sum(log == list(range(total)) for log in logs)
     if stalled is not None:
         stalled.close()
-    return server.get(f"/api/runs/{run['id']}")["result"]["seconds"], complete
+    server_after, children_after = server.cpu_seconds()
+    cpu = (f"wall {time.monotonic() - wall:5.2f} s, CPU s: server {server_after - server_cpu:5.2f}, "
+           f"run processes {children_after - children_cpu:5.2f}, viewers (this bench) {sum(os.times()[:2]) - bench_cpu:5.2f}")
+    return server.get(f"/api/runs/{run['id']}")["result"]["seconds"], complete, cpu
 
 
 def main() -> None:
@@ -145,12 +167,15 @@ def main() -> None:
         server = Server(Path(tmp) / "bench.sqlite", args.executor)
         try:
             timed_run(server, {**settings, "epochs": 1}, 0)  # warm up: data generation, caches
-            alone, watched, complete = [], [], []
+            alone, watched, complete, cpu = [], [], [], []
             for _ in range(args.repeats):
-                alone.append(timed_run(server, settings, 0)[0])
-                seconds, ok = timed_run(server, settings, args.viewers)
+                seconds, _, usage = timed_run(server, settings, 0)
+                alone.append(seconds)
+                cpu.append(f"  no viewers  {seconds:5.2f} s  ({usage})")
+                seconds, ok, usage = timed_run(server, settings, args.viewers)
                 watched.append(seconds)
                 complete.append(ok)
+                cpu.append(f"  {args.viewers} viewers  {seconds:5.2f} s  ({usage})")
             rss = server.peak_rss_mb()
         finally:
             server.stop()
@@ -162,6 +187,8 @@ def main() -> None:
     print(f"{args.viewers} viewers + 1 stalled: {w:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in watched)})")
     print(f"slowdown:            {w / a:6.3f}×  (target ≤ 1.10×)  {'PASS' if w / a <= 1.10 else 'MISS'}")
     print(f"viewers with every event once, in order: {complete} of {args.viewers} each time")
+    print("per run (engine seconds, then where the CPU went; the machine has", os.cpu_count(), "cores):")
+    print("\n".join(cpu))
     print(f"server peak RSS:     {rss[0]:6.1f} MB (+ run processes {rss[1]:.1f} MB)")
 
 
