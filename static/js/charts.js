@@ -50,17 +50,91 @@ export function pickRenderer() {
   }
 }
 
+// Plotly.js arrives as a deferred classic script (base.html) and sets window.Plotly; page modules may
+// run before it (an async module starts its requests while Plotly is still loading). One promise
+// for the whole page, settled by the script's load event (polling only as a fallback).
+let plotlyPromise = null;
 export function whenPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const poll = () => {
-      if (window.Plotly) resolve(window.Plotly);
-      else if (performance.now() - started > 20000) reject(new Error("Plotly.js did not load"));
-      else setTimeout(poll, 25);
-    };
-    poll();
+  if (!plotlyPromise) {
+    plotlyPromise = new Promise((resolve, reject) => {
+      const started = performance.now();
+      let timer = null;
+      const check = () => {
+        if (!window.Plotly) return false;
+        clearTimeout(timer);
+        resolve(window.Plotly);
+        return true;
+      };
+      const script = document.querySelector('script[src$="/plotly.min.js"]');
+      if (script) script.addEventListener("load", check);
+      const poll = () => {
+        if (check()) return;
+        if (performance.now() - started > 20000) reject(new Error("Plotly.js did not load"));
+        else timer = setTimeout(poll, 100);
+      };
+      poll();
+    });
+    plotlyPromise.catch(() => {
+      plotlyPromise = null; // a later draw may try again
+    });
+  }
+  return plotlyPromise;
+}
+
+// Charts draw only when their container is on screen or about to be (within NEAR_VIEW of the
+// viewport): a page with a dozen charts draws the two at the top at load and each of the others
+// when it is scrolled to, instead of blocking the page for the sum of all draws (the run page:
+// ~0.5 s). A chart that is never seen is never drawn; it still takes its data (data-points).
+// fn(near) is called with the state at once (asynchronously) and on every change. Without
+// IntersectionObserver everything counts as near.
+const NEAR_VIEW = "150px 0px";
+const nearWatchers = new Map(); // element → [fn]
+let nearObserver = null;
+
+export function watchNearView(el, fn) {
+  if (!("IntersectionObserver" in window)) {
+    queueMicrotask(() => fn(true));
+    return;
+  }
+  if (!nearObserver) {
+    nearObserver = new IntersectionObserver((entries) => {
+      for (const entry of entries) for (const f of nearWatchers.get(entry.target) || []) f(entry.isIntersecting);
+    }, { rootMargin: NEAR_VIEW });
+  }
+  if (!nearWatchers.has(el)) {
+    nearWatchers.set(el, []);
+    nearObserver.observe(el);
+  }
+  nearWatchers.get(el).push(fn);
+}
+
+// fn() once, the first time el is near the viewport (e.g. load a figure's data when it is wanted).
+export function onceNearView(el, fn) {
+  let done = false;
+  watchNearView(el, (near) => {
+    if (near && !done) {
+      done = true;
+      fn();
+    }
   });
+}
+
+// A page that loads its data after the charts are made holds their drawing until it has it, so
+// no chart is drawn empty first and then again full: holdDraws(promise) defers every chart's
+// draws until the promise settles (fulfilled or not), then each chart with news draws once.
+const holds = new Set();
+const allCharts = []; // every chart of the page, in creation order (= drawing priority)
+
+export function holdDraws(promise) {
+  const token = {};
+  holds.add(token);
+  const release = () => {
+    holds.delete(token);
+    if (!holds.size) for (const chart of allCharts) if (chart.dirty) chart.schedule();
+  };
+  Promise.resolve(promise).then(release, release);
+  return promise;
 }
 
 // Downsampling for display: M4 decimation (Jugel et al., "M4: a visualization-oriented time
@@ -168,31 +242,40 @@ export function quantileRange(values, { log = false, low = 0.05, high = 0.95 } =
   return [lo - pad, hi + pad];
 }
 
-// At most one chart draws per animation frame. A page may hold a dozen charts (the run page);
-// drawing every dirty one in the same frame would stall the page for the sum of their draws.
+// At most one chart draws per animation frame, each in its own task. A page may hold a dozen
+// charts (the run page); drawing every dirty one in the same frame would stall the page for the
+// sum of their draws. The chart made first goes first (the loss per batch on the run page and the
+// dashboard), and nothing is queued for a frame before Plotly.js has run: otherwise every draw
+// waiting for it would run in the one task that follows its load.
 const frameQueue = new Set();
 let frameRequested = false;
 
 function queueDraw(chart) {
   frameQueue.add(chart);
-  if (!frameRequested) {
-    frameRequested = true;
+  requestFrame();
+}
+
+function requestFrame() {
+  if (frameRequested) return;
+  frameRequested = true;
+  if (window.Plotly) {
     requestAnimationFrame(drawNextChart);
+    return;
   }
+  const go = () => requestAnimationFrame(drawNextChart);
+  whenPlotly().then(go, go); // the draw reports a Plotly that never came
 }
 
 function drawNextChart() {
   frameRequested = false;
-  const [chart] = frameQueue;
+  let chart = null;
+  for (const c of frameQueue) if (!chart || c.order < chart.order) chart = c;
   if (chart) {
     frameQueue.delete(chart);
     chart.scheduled = false;
     chart.draw();
   }
-  if (frameQueue.size) {
-    frameRequested = true;
-    requestAnimationFrame(drawNextChart);
-  }
+  if (frameQueue.size) requestFrame();
 }
 
 // Shared machinery: per-run series, draw scheduling, the data-points attribute.
@@ -207,8 +290,15 @@ export class Chart {
     this.failed = false;
     this.lastDrawEnd = 0;
     this.lastDrawMs = 0;
+    this.near = false; // on screen or nearly (watchNearView); nothing is drawn before it is
+    this.order = allCharts.length;
+    allCharts.push(this);
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") this.schedule();
+      if (document.visibilityState === "visible" && this.dirty) this.schedule();
+    });
+    watchNearView(el, (near) => {
+      this.near = near;
+      if (near && this.dirty) this.schedule();
     });
     this.schedule();
   }
@@ -248,9 +338,11 @@ export class Chart {
   // however many points there are (two cores are shared with training on a small machine).
   // The gap is capped at MAX_DRAW_INTERVAL_MS so one slow draw cannot hold the live curve back
   // beyond the latency budget (bench_dashboard: p95 event → drawn ≤ 250 ms).
+  // Off screen (see watchNearView) or while the page holds draws (holdDraws), the chart only
+  // remembers that it has news and draws when that ends.
   schedule() {
     this.dirty = true;
-    if (this.scheduled) return;
+    if (this.scheduled || !this.near || holds.size) return;
     this.scheduled = true;
     const gap = Math.min(MAX_DRAW_INTERVAL_MS, Math.max(MIN_DRAW_INTERVAL_MS, 3 * this.lastDrawMs));
     const wait = this.lastDrawEnd + gap - performance.now();

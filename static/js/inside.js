@@ -8,7 +8,7 @@
 // chart is downsampled for the view like the loss chart (M4, see charts.js).
 
 import {
-  Chart, GRID, MAX_VIEW_POINTS, MinMaxDecimator, finiteOrNull, quantileRange, rangeOrAuto, whenPlotly, CONFIG, FONT,
+  Chart, GRID, MAX_VIEW_POINTS, MinMaxDecimator, finiteOrNull, quantileRange, rangeOrAuto, FONT,
 } from "./charts.js";
 import { Smoother } from "./smoothing.js";
 import { fmtG } from "./format.js";
@@ -434,29 +434,47 @@ export function escapeHover(text) {
 
 // ---- the confusion matrix as a heatmap ----------------------------------------------------------
 
-export async function drawConfusion(el, matrix) {
-  if (!Array.isArray(matrix) || !matrix.length) return;
-  const Plotly = await whenPlotly();
-  const rows = matrix.map((row) => row.map(Number));
-  const rowTotals = rows.map((row) => row.reduce((a, b) => a + b, 0) || 1);
-  const share = rows.map((row, i) => row.map((c) => c / rowTotals[i]));
-  const classes = rows.map((_, i) => String(i));
-  const custom = rows.map((row, i) => row.map((c, j) => [c, share[i][j], rowTotals[i]]));
-  const trace = {
-    type: "heatmap", x: classes, y: classes, z: share, zmin: 0, zmax: 1,
-    colorscale: [[0, "#ffffff"], [0.05, "#dbe9f6"], [0.3, "#6baed6"], [0.7, "#2171b5"], [1, "#08306b"]],
-    colorbar: { title: { text: "share of the true class", side: "right" }, tickformat: ".0%", thickness: 12 },
-    text: rows.map((row) => row.map(String)), texttemplate: "%{text}", textfont: { size: 11 },
-    customdata: custom, xgap: 1, ygap: 1,
-    hovertemplate: "true %{y} → predicted %{x}<br>%{customdata[0]} of %{customdata[2]} (%{customdata[1]:.1%})<extra></extra>",
-  };
-  const layout = {
-    autosize: true, margin: { l: 64, r: 16, t: 12, b: 52 }, font: FONT, paper_bgcolor: "rgba(0,0,0,0)",
-    xaxis: { title: { text: "predicted class" }, side: "bottom", type: "category", constrain: "domain" },
-    yaxis: { title: { text: "true class (rows: test images of that digit)" }, type: "category", autorange: "reversed",
-      scaleanchor: "x", constrain: "domain" },
-  };
-  await Plotly.react(el, [trace], layout, CONFIG);
-  el.dataset.cells = String(rows.length * rows.length);
-  el.dataset.total = String(rowTotals.reduce((a, b) => a + b, 0));
+// A chart like the others (drawn when scrolled to, in its own task); nothing is drawn before
+// set(matrix). data-cells and data-total say what was drawn.
+export class ConfusionChart extends Chart {
+  set(matrix) {
+    if (!Array.isArray(matrix) || !matrix.length) return;
+    this.rows = matrix.map((row) => row.map(Number));
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.rows) super.schedule();
+  }
+
+  traces() {
+    const rows = this.rows;
+    const rowTotals = rows.map((row) => row.reduce((a, b) => a + b, 0) || 1);
+    const share = rows.map((row, i) => row.map((c) => c / rowTotals[i]));
+    const classes = rows.map((_, i) => String(i));
+    const custom = rows.map((row, i) => row.map((c, j) => [c, share[i][j], rowTotals[i]]));
+    return [{
+      type: "heatmap", x: classes, y: classes, z: share, zmin: 0, zmax: 1,
+      colorscale: [[0, "#ffffff"], [0.05, "#dbe9f6"], [0.3, "#6baed6"], [0.7, "#2171b5"], [1, "#08306b"]],
+      colorbar: { title: { text: "share of the true class", side: "right" }, tickformat: ".0%", thickness: 12 },
+      text: rows.map((row) => row.map(String)), texttemplate: "%{text}", textfont: { size: 11 },
+      customdata: custom, xgap: 1, ygap: 1,
+      hovertemplate: "true %{y} → predicted %{x}<br>%{customdata[0]} of %{customdata[2]} (%{customdata[1]:.1%})<extra></extra>",
+    }];
+  }
+
+  layout() {
+    return {
+      datarevision: this.rev, autosize: true, margin: { l: 64, r: 16, t: 12, b: 52 }, font: FONT,
+      paper_bgcolor: "rgba(0,0,0,0)",
+      xaxis: { title: { text: "predicted class" }, side: "bottom", type: "category", constrain: "domain" },
+      yaxis: { title: { text: "true class (rows: test images of that digit)" }, type: "category", autorange: "reversed",
+        scaleanchor: "x", constrain: "domain" },
+    };
+  }
+
+  afterDraw() {
+    this.el.dataset.cells = String(this.rows.length * this.rows.length);
+    this.el.dataset.total = String(this.rows.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0));
+  }
 }

@@ -1,13 +1,20 @@
 // Entry point of a run's own page (/runs/<id>): its full stored curves, then live if it runs.
+//
+// Loaded as an async module, so it runs as soon as it is here, not after Plotly.js (a deferred
+// script, ~1 s to run on a cold cache): the stored curves (/metrics, already requested by the
+// page's <link rel="preload">) are asked for and taken in while Plotly loads. Chart drawing is
+// held until they are in (no chart is drawn empty first), then the loss per batch draws first and
+// each other chart in its own animation frame when it is on screen (charts.js). The first-layer
+// weights (a large answer) are fetched when their figure is scrolled to.
 
 import { api } from "./api.js";
 import { Stream } from "./stream.js";
-import { RunCharts } from "./charts.js";
+import { RunCharts, holdDraws, onceNearView } from "./charts.js";
 import { Progress } from "./live.js";
 import { colorFor, el, fmtDuration, fmtG, isLive, runLabel, num, setText } from "./format.js";
 import { loadRun, showConnection, showDataProgress } from "./shared.js";
 import {
-  HistogramChart, LossPartsBatchChart, LossPartsEpochChart, WeightEpochChart, WeightHistory, drawConfusion,
+  ConfusionChart, HistogramChart, LossPartsBatchChart, LossPartsEpochChart, WeightEpochChart, WeightHistory,
 } from "./inside.js";
 import { WeightGrids } from "./weights.js";
 
@@ -37,6 +44,7 @@ new WeightEpochChart($("#norm2-chart"), history, "l2");
 new WeightEpochChart($("#sparsity-chart"), history, "sparsity");
 new HistogramChart($("#hist-W1"), history, "W1");
 new HistogramChart($("#hist-W2"), history, "W2");
+const confusion = new ConfusionChart($("#confusion-heatmap"));
 const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout") });
 let weightsLoaded = false;
 
@@ -115,7 +123,7 @@ function renderConfusion(final) {
     })));
   table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
   $("#confusion-section").hidden = false;
-  drawConfusion($("#confusion-heatmap"), matrix).catch((err) => console.error("normlab: confusion heatmap", err));
+  confusion.set(matrix);
 }
 
 function onChunk(runId, chunk) {
@@ -140,7 +148,7 @@ function onChunk(runId, chunk) {
   }
   if (chunk.final) {
     renderConfusion(chunk.final);
-    if (chunk.final.event === "done" || chunk.final.confusion) loadWeights();
+    if (chunk.final.event === "done" || chunk.final.confusion) onceNearView($("#weight-figure"), loadWeights);
     if (isLive(run.status)) refreshRun(); // the status notice normally follows; do not depend on it
   }
   renderRun();
@@ -207,6 +215,7 @@ renderRun();
 window.normlab = { stream, charts, history, grids };
 
 stream.connect();
-loadRun(stream, run, (chunk) => onChunk(id, chunk)).catch((err) => {
+// The charts wait for the stored curves (or their failure) and then draw once, full.
+holdDraws(loadRun(stream, run, (chunk) => onChunk(id, chunk))).catch((err) => {
   $("#run-reason").textContent = `could not load the curves: ${err.message}`;
 });

@@ -27,6 +27,11 @@ def chart_data(page, selector: str) -> list[dict]:
         " y: Array.from(t.y || [])}))")
 
 
+def scroll_to(page, selector: str) -> None:
+    """Charts and the weight images below the fold are drawn (fetched) when scrolled to."""
+    page.locator(selector).scroll_into_view_if_needed()
+
+
 def test_the_run_page_shows_what_happened_inside_the_run(watched, live_server, two_runs):
     page = watched
     run = two_runs[0]
@@ -37,6 +42,8 @@ def test_the_run_page_shows_what_happened_inside_the_run(watched, live_server, t
     # The loss split into data + penalty, stacked, per batch and per epoch (own x-axes).
     expect(page.locator("#parts-batch-chart")).to_have_attribute("data-points", str(total_steps(SETTINGS)))
     expect(page.locator("#parts-epoch-chart")).to_have_attribute("data-points", str(SETTINGS["epochs"]))
+    scroll_to(page, "#parts-batch-chart")
+    page.wait_for_function("() => document.querySelector('#parts-batch-chart').data")
     page.wait_for_function("() => document.querySelector('#parts-epoch-chart').data")
     parts = {t["uid"]: t for t in chart_data(page, "#parts-batch-chart")}
     assert parts["data"]["stack"] == parts["penalty"]["stack"] == "parts"
@@ -50,6 +57,8 @@ def test_the_run_page_shows_what_happened_inside_the_run(watched, live_server, t
     assert titles == ["step (SGD batches)", "epoch"]
 
     # Weight norms and sparsity per epoch, per layer.
+    scroll_to(page, "#norm1-chart")
+    page.wait_for_function("() => ['#norm1-chart', '#norm2-chart', '#sparsity-chart'].every(s => document.querySelector(s).data)")
     for chart in ("#norm1-chart", "#norm2-chart"):
         expect(page.locator(chart)).to_have_attribute("data-points", str(SETTINGS["epochs"]))
         uids = [t["uid"] for t in chart_data(page, chart)]
@@ -59,14 +68,17 @@ def test_the_run_page_shows_what_happened_inside_the_run(watched, live_server, t
     assert l1_w1 == pytest.approx([w[0]["l1"] for w in metrics["weights"]])
 
     # One histogram per layer, 80 fixed bins, log-scaled counts.
+    scroll_to(page, "#hist-W1")
     for layer in ("W1", "W2"):
         chart = page.locator(f"#hist-{layer}")
         expect(chart).to_have_attribute("data-traces", "1")
+        page.wait_for_function("sel => document.querySelector(sel).data", arg=f"#hist-{layer}")
         drawn = chart.evaluate("gd => ({n: gd.data[0].x.length, type: gd.data[0].type, ytype: gd.layout.yaxis.type})")
         assert drawn == {"n": 80, "type": "bar", "ytype": "log"}
         expect(chart.locator(".barlayer .point").first).to_be_attached()
 
     # The first layer as 28×28 images, one per hidden unit, with the colour bar and its scale.
+    scroll_to(page, "#weight-figure")
     grid = page.locator("#weight-grid")
     expect(grid).to_have_attribute("data-images", str(SETTINGS["hidden"]))
     expect(grid).to_have_attribute("data-dead", str(weights["dead_units"]))
@@ -90,6 +102,7 @@ def test_the_run_page_shows_what_happened_inside_the_run(watched, live_server, t
     assert page.get_attribute("#weight-bar", "data-scale") == grid.get_attribute("data-scale")
 
     # The confusion matrix as a heatmap (and as a table).
+    scroll_to(page, "#confusion-heatmap")
     heat = page.locator("#confusion-heatmap")
     expect(heat).to_have_attribute("data-cells", "100")
     expect(heat).to_have_attribute("data-total", "10000")  # the synthetic test set
@@ -109,7 +122,8 @@ def test_fit_to_quantiles_ignores_outliers_on_the_loss_charts(watched, live_serv
     ordered = sorted(losses)
     q05, q95 = ordered[int(0.05 * (len(ordered) - 1))], ordered[int(0.95 * (len(ordered) - 1)) + 1]
     for chart in ("#batch-chart", "#parts-batch-chart"):
-        page.wait_for_function("sel => document.querySelector(sel).layout.yaxis.autorange === false", arg=chart)
+        scroll_to(page, chart)
+        page.wait_for_function("sel => document.querySelector(sel).layout?.yaxis.autorange === false", arg=chart)
         low, high = page.locator(chart).evaluate("gd => gd.layout.yaxis.range")
         assert low < q05 and high > q95 and high < max(losses), (chart, low, high, q05, q95, max(losses))
     page.wait_for_function("() => document.querySelector('#epoch-chart').layout.yaxis.autorange === false")
