@@ -9,6 +9,7 @@ import { api } from "./api.js";
 import { Stream } from "./stream.js";
 import { colorFor, el, fmtG, fmtPct, isLive, lambdaText, num, penaltyName, setText } from "./format.js";
 import { showConnection, showDataProgress } from "./shared.js";
+import { holdDraws } from "./charts.js";
 import { HistogramChart, WeightEpochChart, WeightHistory } from "./inside.js";
 import { WeightGrids } from "./weights.js";
 
@@ -128,6 +129,7 @@ stream.on("run", (changed) => {
   else renderTable(weights);
 });
 
-if (runs.length) reload();
+// The charts draw once the first answers are in, not empty first.
+if (runs.length) holdDraws(reload());
 
 window.normlab = { stream, history, grids, charts };
