@@ -148,7 +148,10 @@ function onChunk(runId, chunk) {
   }
   if (chunk.final) {
     renderConfusion(chunk.final);
-    if (chunk.final.event === "done" || chunk.final.confusion) onceNearView($("#weight-figure"), loadWeights);
+    if (chunk.final.event === "done" || chunk.final.confusion) {
+      if (!weightsLoaded) setText($("#weight-note"), "Loading the weights…");
+      onceNearView($("#weight-figure"), loadWeights);
+    }
     if (isLive(run.status)) refreshRun(); // the status notice normally follows; do not depend on it
   }
   renderRun();
