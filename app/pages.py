@@ -1,6 +1,7 @@
 """HTML pages and the vendored Plotly.js (served from the installed plotly package, never a CDN)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import plotly
@@ -16,6 +17,36 @@ MAX_COMPARE = 12
 bp = Blueprint("pages", __name__)
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+# `import … from "./x.js"`, `export … from "./x.js"`, `import "./x.js"`: the static imports of our
+# plain ES modules (relative paths only; there is no bundler).
+STATIC_IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;'"]*?['"](\.{1,2}/[^'"]+\.js)['"]""", re.M)
+
+
+@bp.app_template_global()
+def module_graph(entry: str) -> list[str]:
+    """Every module the static file ``entry`` (e.g. ``js/run_page.js``) imports, directly or not, as
+    paths under static/, for ``<link rel="modulepreload">``: the browser then fetches the whole
+    graph at once instead of one level of imports after another (each a round trip, and on a
+    reload each a revalidation). Read from the files on every call (a dozen small files), so it
+    never goes stale; a module that cannot be read is left out (the import itself still works)."""
+    root = Path(current_app.static_folder).resolve()
+    seen: list[str] = []
+    todo = [entry]
+    while todo:
+        path = todo.pop(0)
+        try:
+            text = (root / path).resolve().read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for spec in STATIC_IMPORT.findall(text):
+            target = (root / path).parent.joinpath(spec).resolve()
+            if root not in target.parents or not target.is_file():
+                continue
+            rel = target.relative_to(root).as_posix()
+            if rel != entry and rel not in seen:
+                seen.append(rel)
+                todo.append(rel)
+    return seen
 
 
 @bp.get("/")
