@@ -34,6 +34,10 @@ Run by hand (never by CI), with Debian's chromium and the Python Playwright pack
    check that the y axis became logarithmic. Target: ≤ 1 000 ms. Plotly.js alone is also loaded
    into a blank page of the same origin (cold, then cached) to show its share.
 
+The server's runs train where `normlab serve` trains them by default, in a child process of the
+server (`--executor process`); `--executor thread` measures the in-process executor instead. With
+the process executor the server's CPU is printed apart from its run processes' ("its run processes").
+
 Page-side instrumentation (an init script, bench only): Plotly.react is wrapped to record each
 draw's duration and the last x (step) it was given, an independent check of drawLog; long tasks
 are recorded with a PerformanceObserver.
@@ -220,6 +224,7 @@ class CpuMeter:
         return {"wall": time.monotonic(), "busy": busy, "steal": steal,
                 "bench": own.ru_utime + own.ru_stime, "cli": kids.ru_utime + kids.ru_stime,
                 "server": proc_cpu(self.server_pid) if self.server_pid else 0.0,
+                "runs": sum(proc_cpu(p) for p in descendants(self.server_pid)) if self.server_pid else 0.0,
                 "browser": chromium_cpu(),
                 "driver": sum(proc_cpu(p) for p in descendants(os.getpid()) if _is_node(p))}
 
@@ -232,10 +237,10 @@ class CpuMeter:
         browser: dict[str, float] = {}
         for pid, (kind, cpu) in b["browser"].items():  # per process: ones that ended meanwhile are not counted
             browser[kind] = browser.get(kind, 0.0) + cpu - a["browser"].get(pid, (kind, 0.0))[1]
-        d = {k: b[k] - a[k] for k in ("wall", "busy", "steal", "bench", "cli", "server", "driver")}
+        d = {k: b[k] - a[k] for k in ("wall", "busy", "steal", "bench", "cli", "server", "runs", "driver")}
         d["browser"] = sum(browser.values())
         d["browser_by_type"] = browser
-        d["others"] = max(0.0, d["busy"] - d["bench"] - d["cli"] - d["server"] - d["browser"] - d["driver"])
+        d["others"] = max(0.0, d["busy"] - d["bench"] - d["cli"] - d["server"] - d["runs"] - d["browser"] - d["driver"])
         self.result = d
         return d
 
@@ -253,7 +258,8 @@ def _is_node(pid: int) -> bool:
 def cpu_line(c: dict) -> str:
     w = c["wall"]
     by = ", ".join(f"{k} {v:.1f}" for k, v in sorted(c["browser_by_type"].items(), key=lambda kv: -kv[1]) if v >= 0.05)
-    parts = [f"wall {w:5.1f} s", f"server {c['server']:5.1f}", f"cli {c['cli']:5.1f}", f"bench {c['bench']:4.1f}",
+    parts = [f"wall {w:5.1f} s", f"server {c['server']:5.1f}", f"its run processes {c['runs']:5.1f}",
+             f"cli {c['cli']:5.1f}", f"bench {c['bench']:4.1f}",
              f"browser {c['browser']:5.1f}" + (f" ({by})" if by else ""),
              f"others {c['others']:5.1f} (= {c['others'] / w:.2f} cores)", f"steal {c['steal']:.1f}"]
     return "cpu-s: " + " · ".join(parts)
@@ -288,7 +294,7 @@ def noisy(c: dict) -> str:
 class ServeProcess:
     """`python -m app.cli serve --no-preload` on a fresh database."""
 
-    def __init__(self, db: Path, logfile: Path, blas_threads: int | None = None):
+    def __init__(self, db: Path, logfile: Path, blas_threads: int | None = None, executor: str = "process"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(logfile, "wb")
@@ -296,7 +302,7 @@ class ServeProcess:
         if blas_threads:
             env.update({var: str(blas_threads) for var in BLAS_VARS})
         self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(self.port),
-                                      "--no-preload"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+                                      "--no-preload", "--executor", executor], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -437,7 +443,7 @@ def dashboard_run(server: ServeProcess, settings: dict, browser: Browser | None,
 
 def bench_overhead(args, browser: Browser, tmp: Path) -> tuple[list[str], ServeProcess]:
     settings = {**SEED_RUN, "epochs": args.epochs}
-    server = ServeProcess(tmp / "serve.sqlite", tmp / "serve.log", args.server_blas_threads)
+    server = ServeProcess(tmp / "serve.sqlite", tmp / "serve.log", args.server_blas_threads, args.executor)
     meter_pid = server.proc.pid
     log("warm-up: CLI and dashboard, 1 epoch each")
     cli_run({**settings, "epochs": 1})
@@ -658,7 +664,7 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
     from engine.events import BatchEvent
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines in the output
-    app = create_app({"DATABASE": str(tmp / "latency.sqlite")})
+    app = create_app({"DATABASE": str(tmp / "latency.sqlite"), "EXECUTOR": args.executor})
     lab = app.extensions["normlab"]
     published: dict[int, list[tuple[int, int, float]]] = {}  # run → [(step, seq, time.time())]
     original = lab.hub.publish
@@ -772,11 +778,20 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
     draw_ms = [r[3] for r in reacts.values() if r[0] == "batch-chart"]
     draw_times = [t for t, _ in draw_list]
     draw_rate = (len(draw_times) - 1) / ((draw_times[-1] - draw_times[0]) / 1000) if len(draw_times) > 1 else float("nan")
-    out += [f"2. Latency, batch event in the engine → its point drawn (normlabStats.drawLog), server in the bench "
-            f"process, {args.latency_epochs} epochs watched on / ({len(pub)} batch events, engine {engine_seconds:.2f} s, "
-            f"renderer {renderer})",
+    if args.executor == "process":
+        # The stamp is taken when the server publishes the event it received from the run process.
+        # The child sends at least every PIPE_BATCH_SECONDS, so an event is at most that much older.
+        from app.executors.remote import PIPE_BATCH_SECONDS
+        pipe_ms = PIPE_BATCH_SECONDS * 1000
+        origin = (f"batch event published by the server (it comes from the run process in batches sent at least every "
+                  f"{pipe_ms:.0f} ms: the engine's own event is up to {pipe_ms:.0f} ms older, added in the verdict)")
+    else:
+        pipe_ms, origin = 0.0, "batch event in the engine (its thread publishes it)"
+    out += [f"2. Latency, {origin} → its point drawn (normlabStats.drawLog), server in the bench "
+            f"process, executor {args.executor}, {args.latency_epochs} epochs watched on / ({len(pub)} batch events, "
+            f"engine {engine_seconds:.2f} s, renderer {renderer})",
             f"  all points:        p50 {pct(lat, 50):6.0f} ms · p95 {pct(lat, 95):6.0f} ms · max {maxn(lat):6.0f} ms  "
-            f"target p95 ≤ 250 ms  {'PASS' if pct(lat, 95) <= 250 else 'MISS'}"
+            f"target p95 (+ {pipe_ms:.0f} ms) ≤ 250 ms  {'PASS' if pct(lat, 95) + pipe_ms <= 250 else 'MISS'}"
             + (f"  ({missing} points never drawn!)" if missing else ""),
             f"  after epoch 1:     p50 {pct(steady, 50):6.0f} ms · p95 {pct(steady, 95):6.0f} ms · max {maxn(steady):6.0f} ms "
             f"(step 1: {lat[0]:.0f} ms, as the page learns of the run, GETs /metrics, subscribes)",
@@ -871,6 +886,8 @@ def main() -> None:
     parser.add_argument("--quiet", type=float, default=QUIET["cores"], help="before each timed run, wait until other "
                         "processes use fewer cores than this (2 s sample; 0: do not wait; default %(default)s)")
     parser.add_argument("--quiet-wait", type=float, default=QUIET["max_wait"], help="longest wait for quiet, s (default %(default)s)")
+    parser.add_argument("--executor", choices=("process", "thread"), default="process",
+                        help="where the server's runs train (default process, as `normlab serve`)")
     parser.add_argument("--only", choices=("1", "2", "3"), action="append", help="run only these parts (repeatable)")
     args = parser.parse_args()
     parts = set(args.only or ("1", "2", "3"))
@@ -911,7 +928,7 @@ def main() -> None:
                 if "2" in parts:  # its own server, in this process (the one above stays idle)
                     show(bench_latency(args, browser, tmp))
                 if "3" in parts:
-                    server = server or ServeProcess(tmp / "serve.sqlite", tmp / "serve.log")
+                    server = server or ServeProcess(tmp / "serve.sqlite", tmp / "serve.log", executor=args.executor)
                     show(bench_page_load(args, browser, server))
             finally:
                 if server is not None:
