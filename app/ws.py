@@ -25,6 +25,8 @@ MAX_FRAMES_PER_SECOND = 20
 # up, the next one on time) cannot show a client 21 frames within one second.
 FRAME_INTERVAL = 1.1 / MAX_FRAMES_PER_SECOND
 POLL_SECONDS = 0.05
+# With nothing new to send, look again this soon (a run's new events are sealed every 50 ms).
+IDLE_LOOK_SECONDS = 0.025
 MAX_EVENTS_PER_FRAME = 20000
 MAX_SUBSCRIPTIONS = 500
 STORE_RECHECK_SECONDS = 0.5
@@ -61,18 +63,20 @@ class StreamClient:
         self.lab = lab
         self.subscriptions: dict[int, Subscription] = {}
         self.notice_version = lab.hub.notice_version
-        self.last_frame = 0.0
 
     def serve(self) -> None:
         self.send({"type": "hello", "max_frames_per_second": MAX_FRAMES_PER_SECOND})
-        interval = FRAME_INTERVAL
+        next_look = 0.0
         while self.ws.connected and not self.lab.stopping:
-            message = self.ws.receive(timeout=POLL_SECONDS)
+            # Wake when the next frame may go (or a message comes), not on a fixed tick that
+            # would round every frame interval up to a multiple of the tick.
+            message = self.ws.receive(timeout=min(POLL_SECONDS, max(0.001, next_look - time.monotonic())))
             if message is not None:
                 self.handle(message)
             now = time.monotonic()
-            if now - self.last_frame >= interval and self.send_updates(now):
-                self.last_frame = now
+            if now >= next_look:
+                sent = self.send_updates(now)
+                next_look = now + (FRAME_INTERVAL if sent else IDLE_LOOK_SECONDS)
 
     def send(self, message: dict[str, Any]) -> None:
         self.ws.send(json.dumps(message, separators=(",", ":"), allow_nan=False))

@@ -214,8 +214,9 @@ def machine_cpu() -> tuple[float, float]:
 class CpuMeter:
     """CPU used during a window: server process, browser, this bench (+ waited children), the rest."""
 
-    def __init__(self, server_pid: int | None = None):
+    def __init__(self, server_pid: int | None = None, runs_of: int | None = None):
         self.server_pid = server_pid
+        self.runs_of = runs_of or server_pid  # whose Python child processes are the run processes
 
     def snapshot(self) -> dict:
         own = resource.getrusage(resource.RUSAGE_SELF)
@@ -224,7 +225,7 @@ class CpuMeter:
         return {"wall": time.monotonic(), "busy": busy, "steal": steal,
                 "bench": own.ru_utime + own.ru_stime, "cli": kids.ru_utime + kids.ru_stime,
                 "server": proc_cpu(self.server_pid) if self.server_pid else 0.0,
-                "runs": sum(proc_cpu(p) for p in descendants(self.server_pid)) if self.server_pid else 0.0,
+                "runs": sum(proc_cpu(p) for p in descendants(self.runs_of) if _is_python(p)) if self.runs_of else 0.0,
                 "browser": chromium_cpu(),
                 "driver": sum(proc_cpu(p) for p in descendants(os.getpid()) if _is_node(p))}
 
@@ -246,6 +247,13 @@ class CpuMeter:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _is_python(pid: int) -> bool:
+    try:
+        return b"python" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
+    except OSError:
+        return False
 
 
 def _is_node(pid: int) -> bool:
@@ -717,7 +725,7 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
         cdp.send("Performance.enable")
         metrics_before = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
         writes.clear()
-        meter = CpuMeter().__enter__()
+        meter = CpuMeter(runs_of=os.getpid()).__enter__()  # the server's run processes are this bench's children
         log(f"2: watched run ({args.latency_epochs} epochs)")
         run_id = http(url + "/api/runs", settings)["id"]
         deadline = time.monotonic() + 3600
@@ -805,11 +813,12 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
             f"numbers per frame median {statistics.median(sizes):.0f}, mean {statistics.mean(sizes):.1f}, max {max(sizes)}  target ≤ 20/s  {'PASS' if max_window <= 20 else 'MISS'}",
             f"  batch-chart draws: {len(draw_times)} = {draw_rate:.1f}/s, Plotly.react median {statistics.median(draw_ms):.0f} ms "
             f"p95 {pct(draw_ms, 95):.0f} ms max {max(draw_ms):.0f} ms",
-            f"  cpu-s during the run: wall {cpu['wall']:.1f} s · bench process (server + training) {cpu['bench']:.1f} · "
+            f"  cpu-s during the run: wall {cpu['wall']:.1f} s · bench process (server"
+            f"{'' if args.executor == 'process' else ' + training'}) {cpu['bench']:.1f} · run processes {cpu['runs']:.1f} · "
             f"browser {cpu['browser']:.1f} ({', '.join(f'{k} {v:.1f}' for k, v in cpu['browser_by_type'].items() if v >= 0.05)}) · "
             f"others {cpu['others']:.1f} (= {cpu['others'] / cpu['wall']:.2f} cores) · steal {cpu['steal']:.1f}{noisy(cpu)}"
             + (f" [{quiet}]" if quiet else ""),
-            f"  store writes in the training thread: {len(writes)}, {sum(w for w, _ in writes):.3f} s in all "
+            f"  store writes (in the worker thread; with the process executor not in the training): {len(writes)}, {sum(w for w, _ in writes):.3f} s in all "
             f"({sum(w for w, _ in writes) / engine_seconds:.1%} of the run), longest {max((w for w, _ in writes), default=0) * 1000:.0f} ms",
             f"  page main thread (Chrome Performance.getMetrics) during the run: tasks {main_thread['TaskDuration']:.2f} s "
             f"(= {main_thread['TaskDuration'] / cpu['wall']:.0%} of the wall time)"]

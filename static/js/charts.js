@@ -20,7 +20,7 @@ import { num } from "./format.js";
 // down past ~10k points per figure (plotly.js #553), so the SVG fallback keeps fewer.
 export const MAX_VIEW_POINTS = { gl: 4000, svg: 1500 };
 const MIN_DRAW_INTERVAL_MS = 50;
-const MAX_DRAW_INTERVAL_MS = 150;
+const MAX_DRAW_INTERVAL_MS = 100;
 
 export const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 export const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: "#1f2933" };
