@@ -107,9 +107,9 @@ class L1(Penalty):
     def _signed_step(self, w: np.ndarray, scale: float, scratch: np.ndarray | None) -> tuple[float, np.ndarray]:
         """``(lam·‖w‖₁, scale·lam·sign(w))``, both from one sign-bit pass over ``w``."""
         step_size = w.dtype.type(scale * self.lam)
-        if not step_size:  # lr·λ below the dtype's range: the step is nothing, only the value is left
-            return self.lam * float(np.abs(w).sum()), np.zeros_like(w)
         step = copy_sign(step_size, w, scratch)
+        if step_size < np.finfo(w.dtype).tiny:  # 0 or subnormal: w·step would lose the value
+            return self.lam * float(np.abs(w).sum()), step
         return self.lam * float(np.dot(w.ravel(), step.ravel())) / float(step_size), step
 
     @property

@@ -74,8 +74,9 @@ def test_copy_sign_takes_the_sign_bit(dtype):
     assert out.dtype == dtype
 
 
-def test_l1_step_smaller_than_the_dtype_leaves_weights_and_reports_the_value():
+@pytest.mark.parametrize("lam", [1e-40, 1e-34], ids=["underflows to 0", "subnormal step"])
+def test_l1_step_below_the_dtypes_normal_range_still_reports_the_value(lam):
     w = np.array([[0.5, -1.5]], dtype=np.float32)
-    value, decay = L1(1e-40).prepare_step(w, 1e-5, np.empty_like(w))
-    np.testing.assert_array_equal(w, [[0.5, -1.5]])
-    assert decay == 1.0 and value == pytest.approx(2e-40)
+    value, decay = L1(lam).prepare_step(w, 1e-5, np.empty_like(w))
+    np.testing.assert_array_equal(w, [[0.5, -1.5]])  # a step this small does not move these weights
+    assert decay == 1.0 and value == pytest.approx(2 * lam, rel=1e-6)
