@@ -128,7 +128,8 @@ class ProcessExecutor:
                         return payload
                     else:
                         between_runs = True
-                        raise payload  # the run's own error, e.g. a DataError; the child is fine
+                        error, where = payload  # the run's own error, e.g. a DataError; the child is fine
+                        raise error from remote.RemoteTraceback(where)
                 elif not child.alive():
                     raise self._lost(child, stream)
                 elif cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE_SECONDS:

@@ -19,6 +19,7 @@ import signal
 import socket
 import threading
 import time
+import traceback
 from typing import Any, Callable
 
 from engine import RunConfig, train
@@ -156,7 +157,7 @@ def process_main(conn, cancel) -> None:
     """Entry point of a child process (spawned, never forked): runs one run after another.
 
     Receives (config dict, data_dir) or None (stop) on ``conn``; for each run sends
-    ("events", [Event, ...]) messages, then ("final", Event) or ("error", exception).
+    ("events", [Event, ...]) messages, then ("final", Event) or ("error", (exception, traceback text)).
     ``cancel`` is a multiprocessing Event the parent sets to stop the current run and clears
     before the next. One BLAS thread: the parent runs several children side by side, one per core.
     The child keeps its datasets (and its imports) from run to run.
@@ -181,10 +182,19 @@ def process_main(conn, cancel) -> None:
             except (BrokenPipeError, ConnectionError):
                 return
             except Exception as exc:  # reported to the parent: the run fails with this reason
+                where = traceback.format_exc()  # a traceback does not travel with a pickled exception
                 try:
-                    conn.send(("error", exc))
+                    conn.send(("error", (exc, where)))
                 except Exception:  # not picklable
-                    conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+                    conn.send(("error", (RuntimeError(f"{type(exc).__name__}: {exc}"), where)))
+
+
+class RemoteTraceback(Exception):
+    """Where an exception raised in a run process came from: set as the re-raised exception's
+    cause, so the server's log shows the run process's traceback too (as concurrent.futures does)."""
+
+    def __str__(self) -> str:
+        return "\n" + self.args[0] if self.args else ""
 
 
 class AttemptRefused(RuntimeError):

@@ -7,8 +7,9 @@ from app import create_app
 from app.cli import main
 from app.executors import ExecutorError, ProcessExecutor, ThreadExecutor, WorkerLost, make_executor
 from app.executors.cluster import check_scheduler_address
-from app.executors.remote import BackgroundSender, EventBatcher, InOrder, OutOfOrder
+from app.executors.remote import BackgroundSender, EventBatcher, InOrder, OutOfOrder, RemoteTraceback
 from engine import RunConfig, train
+from engine.data import DataError
 from engine.events import event_from_dict, event_to_dict
 
 
@@ -174,3 +175,19 @@ def test_an_unreachable_scheduler_is_a_clear_error():
 
     with pytest.raises(ExecutorError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9 .*dask scheduler"):
         DaskExecutor("tcp://127.0.0.1:9", connect_timeout=1)
+
+
+def test_an_error_in_the_run_process_comes_back_with_the_run_processs_traceback(tmp_path):
+    executor = ProcessExecutor(tmp_path / "no-such-dir", workers=1)
+    try:
+        with pytest.raises(DataError, match="not an existing directory") as info:
+            executor.run(RunConfig(dataset="fashion-mnist", train_size=100, epochs=1), lambda e: None, lambda: False)
+        cause = info.value.__cause__
+        assert isinstance(cause, RemoteTraceback)
+        assert "Traceback (most recent call last)" in str(cause) and "process_main" in str(cause)
+        # the child is fine and takes the next run
+        done = executor.run(RunConfig(dataset="synthetic", train_size=100, epochs=1, hidden=8), lambda e: None,
+                            lambda: False)
+        assert done.kind == "done"
+    finally:
+        executor.close()
