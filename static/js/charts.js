@@ -642,6 +642,16 @@ export class EpochChart extends Chart {
 // per run. Other loss charts of the page (e.g. the run page's data + penalty charts) can follow
 // the same controls: follow(chart) calls its setSmoothing / setFitQuantiles when they change.
 export class RunCharts {
+  // The charts and controls of templates/_charts.html, found by their ids.
+  static ofPage() {
+    const $ = (selector) => document.querySelector(selector);
+    return new RunCharts({
+      batchEl: $("#batch-chart"), epochEl: $("#epoch-chart"),
+      smoothingInput: $("#smoothing"), smoothingOutput: $("#smoothing-value"), logInput: $("#log-y"),
+      fitInput: $("#fit-quantiles"),
+    });
+  }
+
   constructor({ batchEl, epochEl, smoothingInput, smoothingOutput, logInput, fitInput }) {
     const initial = smoothingInput ? Number(smoothingInput.value) : 0.6;
     const fit = !!(fitInput && fitInput.checked);

@@ -6,9 +6,8 @@
 // still going is shown as far as it got and loaded again when it ends.
 
 import { api } from "./api.js";
-import { Stream } from "./stream.js";
 import { colorFor, el, fmtG, fmtPct, isLive, lambdaText, num, penaltyName, setText } from "./format.js";
-import { showConnection, showDataProgress } from "./shared.js";
+import { pageStream } from "./shared.js";
 import { holdDraws } from "./charts.js";
 import { HistogramChart, WeightEpochChart, WeightHistory } from "./inside.js";
 import { WeightGrids } from "./weights.js";
@@ -16,9 +15,7 @@ import { WeightGrids } from "./weights.js";
 const $ = (selector) => document.querySelector(selector);
 
 let runs = JSON.parse($("#compare-data").textContent);
-const stream = new Stream();
-showConnection(stream, $("#connection"));
-showDataProgress(stream, $("#data-banner"));
+const stream = pageStream();
 stream.connect();
 
 const label = (run) => run.label || `${penaltyName(run)}${run.settings.penalty === "none" ? "" : ` λ=${lambdaText(run)}`}`;

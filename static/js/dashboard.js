@@ -1,13 +1,12 @@
 // Entry point of the dashboard (/): launch form, live progress, charts, runs table.
 
 import { api, runsFrom } from "./api.js";
-import { Stream } from "./stream.js";
 import { RunCharts } from "./charts.js";
 import { LaunchForm } from "./form.js";
 import { LiveList } from "./live.js";
 import { RunsTable } from "./runs_table.js";
 import { colorFor, isLive, runLabel } from "./format.js";
-import { loadRun, showConnection, showDataProgress } from "./shared.js";
+import { loadRun, pageStream } from "./shared.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -21,15 +20,9 @@ try {
   lambdas = {};
 }
 
-const stream = new Stream();
-showConnection(stream, $("#connection"));
-showDataProgress(stream, $("#data-banner"));
+const stream = pageStream();
 
-const charts = new RunCharts({
-  batchEl: $("#batch-chart"), epochEl: $("#epoch-chart"),
-  smoothingInput: $("#smoothing"), smoothingOutput: $("#smoothing-value"), logInput: $("#log-y"),
-  fitInput: $("#fit-quantiles"),
-});
+const charts = RunCharts.ofPage();
 const live = new LiveList($("#live-list"), $("#live-empty"));
 const runsStatus = $("#runs-status");
 

@@ -8,11 +8,10 @@
 // weights (a large answer) are fetched when their figure is scrolled to.
 
 import { api } from "./api.js";
-import { Stream } from "./stream.js";
 import { RunCharts, holdDraws, onceNearView } from "./charts.js";
 import { Progress } from "./live.js";
 import { colorFor, el, fmtDuration, fmtG, isLive, runLabel, num, setText } from "./format.js";
-import { loadRun, showConnection, showDataProgress } from "./shared.js";
+import { loadRun, pageStream } from "./shared.js";
 import {
   ConfusionChart, HistogramChart, LossPartsBatchChart, LossPartsEpochChart, WeightEpochChart, WeightHistory,
 } from "./inside.js";
@@ -23,15 +22,9 @@ const $ = (selector) => document.querySelector(selector);
 let run = JSON.parse($("#run-data").textContent);
 const id = String(run.id);
 
-const stream = new Stream();
-showConnection(stream, $("#connection"));
-showDataProgress(stream, $("#data-banner"));
+const stream = pageStream();
 
-const charts = new RunCharts({
-  batchEl: $("#batch-chart"), epochEl: $("#epoch-chart"),
-  smoothingInput: $("#smoothing"), smoothingOutput: $("#smoothing-value"), logInput: $("#log-y"),
-  fitInput: $("#fit-quantiles"),
-});
+const charts = RunCharts.ofPage();
 charts.add(id, { label: runLabel(run), color: colorFor(id) });
 
 // Inside the run: loss parts, weight norms and sparsity per epoch, histograms, weight images.

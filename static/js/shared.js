@@ -1,9 +1,17 @@
-// Pieces both pages use: the connection indicator, the dataset-loading banner, and loading a
-// run's curves (stored series from /metrics, then live from the socket).
+// Pieces the pages share: the page's socket with the connection indicator and the dataset-loading
+// banner of base.html, and loading a run's curves (stored series from /metrics, then live).
 
 import { api } from "./api.js";
 import { isLive, num } from "./format.js";
-import { clipChunk } from "./stream.js";
+import { Stream, clipChunk } from "./stream.js";
+
+// The page's live socket (not yet connected), shown in base.html's indicator and data banner.
+export function pageStream() {
+  const stream = new Stream();
+  showConnection(stream, document.querySelector("#connection"));
+  showDataProgress(stream, document.querySelector("#data-banner"));
+  return stream;
+}
 
 export function showConnection(stream, node) {
   if (!node) return;

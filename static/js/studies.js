@@ -8,8 +8,7 @@ import { api, ApiError, runsFrom } from "./api.js";
 import { parseControl, showFieldError } from "./form.js";
 import { logRange, parseLambdaList as parseList } from "./lambdas.js";
 import { el, fmtG, setText, toEpochSeconds } from "./format.js";
-import { Stream } from "./stream.js";
-import { showConnection, showDataProgress } from "./shared.js";
+import { pageStream } from "./shared.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
@@ -340,9 +339,7 @@ async function refreshList() {
 }
 
 // Live: run status changes of study runs refresh the list (at most every 2 s).
-const stream = new Stream();
-showConnection(stream, $("#connection"));
-showDataProgress(stream, $("#data-banner"));
+const stream = pageStream();
 let pending = null;
 const soon = () => {
   if (!pending) pending = setTimeout(() => { pending = null; refreshList(); }, 2000);

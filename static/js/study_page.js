@@ -7,9 +7,8 @@
 // missed. Charts redraw only when their data changed; table rows are updated in place.
 
 import { api } from "./api.js";
-import { Stream } from "./stream.js";
 import { el, fmtDuration, fmtG, fmtPct, isLive, num, runSeconds, setText } from "./format.js";
-import { showConnection, showDataProgress } from "./shared.js";
+import { pageStream } from "./shared.js";
 import { PENALTY_LABEL, PENALTY_ORDER, TradeoffChart } from "./tradeoff.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -394,9 +393,7 @@ async function drawCharts() {
   if (chartsAgain) scheduleCharts(Number($("#study-page").dataset.live) > 0);
 }
 
-const stream = new Stream();
-showConnection(stream, $("#connection"));
-showDataProgress(stream, $("#data-banner"));
+const stream = pageStream();
 stream.on("run", (run) => {
   if (Number(run.study) === Number(studyId)) requestRefresh(200);
 });
