@@ -5,6 +5,7 @@ import numpy as np
 
 from .activations import Activation
 from .blas import gemm_tn
+from .kernels import subtract_column_sums
 from .penalties import Penalty
 
 
@@ -58,7 +59,7 @@ class Dense:
         dx = dz @ self.W.T if need_input_grad else None
         value, decay = penalty.prepare_step(self.W, lr, self.scratch)
         gemm_tn(-1.0, self._x, dz, decay, self.W)
-        self.b -= dz.sum(axis=0)
+        subtract_column_sums(self.b, dz)
         return dx, value
 
     @property

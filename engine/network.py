@@ -1,6 +1,8 @@
 """The two-layer network of the study: Dense(784→hidden, act) → Dense(hidden→10) → softmax."""
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .activations import Identity, get_activation
@@ -98,9 +100,15 @@ class Network:
     def grads(self) -> list[np.ndarray]:
         return [g for layer in self.layers for g in (layer.dW, layer.db)]
 
-    def predict_logits(self, x: np.ndarray, chunk: int = 2000) -> np.ndarray:
-        """Logits for many inputs, in order, chunk by chunk (nothing retained)."""
-        parts = [self.forward(x[i : i + chunk], train=False) for i in range(0, len(x), chunk)]
+    def predict_logits(self, x: np.ndarray, chunk: int = 2000,
+                       prepare: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+        """Logits for many inputs, in order, chunk by chunk (nothing retained).
+
+        ``prepare`` maps each chunk of ``x`` to the network's inputs (e.g. raw pixels to
+        scaled floats), so a whole prepared copy of ``x`` never exists.
+        """
+        prepare = prepare or (lambda part: part)
+        parts = [self.forward(prepare(x[i : i + chunk]), train=False) for i in range(0, len(x), chunk)]
         return np.concatenate(parts) if parts else np.empty((0, self.layers[-1].W.shape[1]))
 
     def __repr__(self) -> str:

@@ -10,11 +10,14 @@ Each penalty is its own loss term: ``loss = data_loss + penalty``.
 
 Two ways to use them: ``add_grad`` adds the penalty's gradient to a gradient (any
 optimizer), and ``prepare_step`` applies its share of a plain SGD step to the weights
-directly, which saves passes over the weight matrix (see ``Dense.backward_step``).
+directly, which saves passes over the weight matrix (see ``Dense.backward_step``;
+for L1 it is one fused pass, ``kernels.penalty_step``).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from .kernels import penalty_step
 
 
 class Penalty:
@@ -100,9 +103,8 @@ class L1(Penalty):
         return value
 
     def prepare_step(self, w, lr, scratch):
-        value, step = self._signed_step(w, lr, scratch)
-        w -= step
-        return value, 1.0
+        sum_abs, _ = penalty_step(w, 1.0, lr * self.lam)
+        return self.lam * sum_abs, 1.0
 
     def _signed_step(self, w: np.ndarray, scale: float, scratch: np.ndarray | None) -> tuple[float, np.ndarray]:
         """``(lam·‖w‖₁, scale·lam·sign(w))``, both from one sign-bit pass over ``w``."""
@@ -136,11 +138,9 @@ class ElasticNet(Penalty):
 
     def prepare_step(self, w, lr, scratch):
         l1, l2 = self.parts
-        l2_value, decay = l2.prepare_step(w, lr, scratch)
-        l1_value, step = l1._signed_step(w, lr, scratch)
-        w *= decay  # the decay first, so it does not shrink the L1 step as well
-        w -= step
-        return l1_value + l2_value, 1.0
+        # The decay applies to w alone, so it does not shrink the L1 step as well.
+        sum_abs, sum_sq = penalty_step(w, 1.0 - lr * l2.lam, lr * l1.lam)
+        return l1.lam * sum_abs + 0.5 * l2.lam * sum_sq, 1.0
 
     @property
     def active(self):

@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from .config import RunConfig
 from .data import Dataset
+from .data.dataset import Splits
 from .events import (
     BatchEvent,
     CancelledEvent,
@@ -28,6 +29,7 @@ from .events import (
     FailedEvent,
     StartEvent,
 )
+from .kernels import preprocess_rows
 from .losses import cross_entropy_per_example
 from .metrics import confusion_matrix, dead_units, first_layer_images, overall_sparsity, weight_stats
 from .network import Network
@@ -61,12 +63,17 @@ class RandomStreams:
         return cls(subset, init, order)
 
 
-def preprocess(pixels: np.ndarray, dtype: str) -> np.ndarray:
-    """Map uint8 pixels to [-1, 1]: ``(x / 255 - 0.5) * 2`` as in the seed study."""
-    x = pixels.astype(dtype)
-    x *= 2.0 / 255.0
-    x -= 1.0
-    return x
+def preprocess(pixels: np.ndarray, dtype: str, rows: np.ndarray | None = None,
+               out: np.ndarray | None = None) -> np.ndarray:
+    """Map uint8 pixels (all, or the given rows) to [-1, 1]: ``(x / 255 - 0.5) * 2`` as in the seed study.
+
+    With ``out`` (at least ``len(rows)`` rows) the result goes there: a batch buffer reused
+    for every step.
+    """
+    rows = np.arange(len(pixels)) if rows is None else rows
+    out = np.empty((len(rows), pixels.shape[1]), dtype) if out is None else out[: len(rows)]
+    preprocess_rows(pixels, rows, out)
+    return out
 
 
 def training_subset(dataset: Dataset, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -107,6 +114,21 @@ def train(
     return _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads).execute()
 
 
+def warm_up() -> None:
+    """Compile the kernels a run uses (or load them from numba's disk cache) with a tiny run.
+
+    After an install the first run would otherwise spend a few seconds compiling before
+    its first batch; a server calls this while it waits for its first run.
+    """
+    rng = np.random.default_rng(0)
+    labels = np.arange(20, dtype=np.int64) % N_CLASSES
+    pixels = rng.integers(0, 256, (20, 784), dtype=np.uint8)
+    dataset = Dataset.from_splits("warm-up", Splits(pixels, labels, pixels, labels), "generated")
+    for penalty in ("l1", "elastic"):  # between them, every kernel of the plain SGD step
+        train(RunConfig(penalty=penalty, lam=1e-4, lam_l2=1e-4, hidden=8, epochs=1, batch_size=8, train_size=20),
+              dataset, blas_threads=None)
+
+
 @dataclass
 class _EpochTotals:
     """Running sums over one epoch's batches."""
@@ -134,12 +156,14 @@ class _Run:
         self.clock = _Clock()
         streams = RandomStreams.from_seed(config.seed)
         self.indices = training_subset(dataset, config.train_size, streams.subset)
-        self.x_train = preprocess(dataset.x_train[self.indices], config.dtype)
+        # Pixels stay uint8 (a quarter of the memory); batches are scaled as they are drawn.
+        self.pixels_train = dataset.x_train[self.indices]
         self.y_train = np.asarray(dataset.y_train[self.indices], dtype=np.intp)
-        self.x_test = preprocess(dataset.x_test, config.dtype)
+        self.pixels_test = dataset.x_test
+        self.batch_buffer = np.empty((config.batch_size, self.pixels_train.shape[1]), config.dtype)
         self.y_test = np.asarray(dataset.y_test, dtype=np.intp)
         self.order_rng = streams.order
-        self.net = Network.build((self.x_train.shape[1], config.hidden, N_CLASSES), config.activation, config.init,
+        self.net = Network.build((self.pixels_train.shape[1], config.hidden, N_CLASSES), config.activation, config.init,
                                  streams.init, config.dtype)
         self.penalty = make_penalty(config.penalty, config.lam, config.lam_l2)
         self.optimizer = SGD(config.lr, config.momentum)
@@ -180,7 +204,8 @@ class _Run:
                                  seconds=self.clock.elapsed())
             idx = order[(batch - 1) * config.batch_size : batch * config.batch_size]
             yb = self.y_train[idx]
-            data_loss, penalty_value, predicted = self._sgd_step(self.x_train[idx], yb)
+            x = preprocess(self.pixels_train, self.config.dtype, idx, self.batch_buffer)
+            data_loss, penalty_value, predicted = self._sgd_step(x, yb)
             loss = data_loss + penalty_value
             self.step += 1
             diverged = not data_loss <= DIVERGENCE_LOSS or not math.isfinite(loss)
@@ -213,7 +238,8 @@ class _Run:
     def _evaluate(self, epoch: int, totals: _EpochTotals, epoch_clock: "_Clock") -> Event:
         """Test-set loss and accuracy plus weight statistics: the epoch event (or a failure)."""
         train_seconds = epoch_clock.elapsed()
-        self.test_logits = self.net.predict_logits(self.x_test)
+        self.test_logits = self.net.predict_logits(self.pixels_test,
+                                                   prepare=lambda pixels: preprocess(pixels, self.config.dtype))
         test_loss = float(np.mean(cross_entropy_per_example(self.test_logits, self.y_test)))
         if not all(np.isfinite(w).all() for w in self.net.weights) or not math.isfinite(test_loss):
             return self.emit(FailedEvent, reason=_divergence_reason(test_loss, epoch, self.batches, self.step, self.config),
