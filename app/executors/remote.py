@@ -23,6 +23,7 @@ import traceback
 from typing import Any, Callable
 
 from engine import RunConfig, train
+from engine.training import warm_up
 from engine.data import Dataset, load_dataset
 from engine.events import FINAL_KINDS, CancelledEvent, Event, event_to_dict
 
@@ -167,6 +168,7 @@ def process_main(conn, cancel) -> None:
     # Ctrl-C in the terminal reaches the whole process group; the parent decides (it cancels us).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with threadpool_limits(limits=1):
+        warm_up()  # while the parent waits for its first run, not during it
         while True:
             try:
                 job = conn.recv()

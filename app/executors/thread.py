@@ -1,4 +1,4 @@
-"""The default executor: train in the job manager's own worker thread."""
+"""The in-process executor: train in the job manager's own worker thread."""
 from __future__ import annotations
 
 import os
@@ -8,6 +8,7 @@ from threadpoolctl import threadpool_limits
 
 from engine import RunConfig, train
 from engine.events import Event
+from engine.training import warm_up
 
 from ..datasets import DatasetCache
 from .base import EventSink, StopCheck
@@ -26,7 +27,8 @@ class ThreadExecutor:
         return {"executor": self.name}
 
     def prepare(self) -> None:
-        pass
+        """Compile the engine's kernels before the first run (a few seconds after an install)."""
+        warm_up()
 
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
         dataset = self.datasets.get(config.dataset)
