@@ -22,6 +22,7 @@ from engine.initializers import DEFAULT_INIT, INITIALIZERS
 from engine.penalties import PENALTY_NAMES
 from engine.spec import SpecError, parse_spec
 from engine.studies import StudySpec, aggregate, best_setting, log_range, run_metrics
+from engine.training import warm_up
 from engine.events import to_jsonable
 
 from .console import EpochPrinter, ProgressBar, format_table
@@ -168,6 +169,7 @@ def run_one(config: RunConfig, dataset, as_json: bool, label: str | None = None,
                 if isinstance(event, StartEvent):
                     bar.start(event)
             printer.show(event)
+    warm_up()  # the kernels' compile (or cache load) is not part of the run's seconds
     final = train(config, dataset, on_event, stop)
     if as_json:
         _emit_json(final, label)
@@ -227,6 +229,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     dataset = load_data_for(args, quiet=args.json)
     stop = stop_on_interrupt()
     configs, rows, code = spec.configs(), [], 0
+    warm_up()
     for i, config in enumerate(configs, 1):
         final = train(config, dataset, None, stop)
         record = event_to_dict(final)
