@@ -21,6 +21,10 @@ import { num } from "./format.js";
 export const MAX_VIEW_POINTS = { gl: 4000, svg: 1500 };
 const MIN_DRAW_INTERVAL_MS = 50;
 const MAX_DRAW_INTERVAL_MS = 100;
+// Charts of per-epoch data (several epochs a second on a fast run) redraw at most this often:
+// each draw costs the same 20–40 ms whatever its few points, and the browser's CPU is taken
+// from the training run on a small machine (bench_dashboard, part 1).
+const EPOCH_DRAW_INTERVAL_MS = 1000;
 
 export const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 export const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: "#1f2933" };
@@ -303,6 +307,11 @@ export class Chart {
     this.schedule();
   }
 
+  // Whether the chart shows per-epoch data (redrawn at most once a second) rather than per batch.
+  get perEpoch() {
+    return false;
+  }
+
   has(id) {
     return this.runs.has(String(id));
   }
@@ -338,13 +347,16 @@ export class Chart {
   // however many points there are (two cores are shared with training on a small machine).
   // The gap is capped at MAX_DRAW_INTERVAL_MS so one slow draw cannot hold the live curve back
   // beyond the latency budget (bench_dashboard: p95 event → drawn ≤ 250 ms).
+  // Charts of per-epoch data wait EPOCH_DRAW_INTERVAL_MS instead (the first draw is at once).
   // Off screen (see watchNearView) or while the page holds draws (holdDraws), the chart only
   // remembers that it has news and draws when that ends.
   schedule() {
     this.dirty = true;
     if (this.scheduled || !this.near || holds.size) return;
     this.scheduled = true;
-    const gap = Math.min(MAX_DRAW_INTERVAL_MS, Math.max(MIN_DRAW_INTERVAL_MS, 3 * this.lastDrawMs));
+    const gap = this.perEpoch
+      ? EPOCH_DRAW_INTERVAL_MS
+      : Math.min(MAX_DRAW_INTERVAL_MS, Math.max(MIN_DRAW_INTERVAL_MS, 3 * this.lastDrawMs));
     const wait = this.lastDrawEnd + gap - performance.now();
     const go = () => queueDraw(this);
     if (wait > 4) setTimeout(go, wait);
@@ -554,6 +566,10 @@ export function rangeOrAuto(range) {
 }
 
 export class EpochChart extends Chart {
+  get perEpoch() {
+    return true;
+  }
+
   setFitQuantiles(on) {
     this.fitQuantiles = on;
     this.schedule();

@@ -139,6 +139,10 @@ export class LossPartsBatchChart extends Chart {
 // ---- the same per epoch (one run) ----------------------------------------------------------------
 
 export class LossPartsEpochChart extends Chart {
+  get perEpoch() {
+    return true;
+  }
+
   constructor(el) {
     super(el);
     this.x = [];
@@ -275,6 +279,10 @@ export class WeightHistory {
 }
 
 export class WeightEpochChart extends Chart {
+  get perEpoch() {
+    return true;
+  }
+
   constructor(el, history, metric) {
     super(el);
     this.history = history;
@@ -347,6 +355,10 @@ export class WeightEpochChart extends Chart {
 export const BIN_CENTRES = Array.from({ length: HIST_BINS }, (_, i) => HIST_LOW + (i + 0.5) * BIN);
 
 export class HistogramChart extends Chart {
+  get perEpoch() {
+    return true;
+  }
+
   constructor(el, history, layer) {
     super(el);
     this.history = history;
@@ -437,6 +449,10 @@ export function escapeHover(text) {
 // A chart like the others (drawn when scrolled to, in its own task); nothing is drawn before
 // set(matrix). data-cells and data-total say what was drawn.
 export class ConfusionChart extends Chart {
+  get perEpoch() {
+    return true;
+  }
+
   set(matrix) {
     if (!Array.isArray(matrix) || !matrix.length) return;
     this.rows = matrix.map((row) => row.map(Number));

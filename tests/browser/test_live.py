@@ -70,3 +70,23 @@ def test_cancel_from_the_table(watched, live_server):
     expect(row.get_by_role("button", name=f"Cancel run {run['id']}")).to_have_count(0)
     # The live row says so before it goes.
     expect(page.locator(f'#live-list .live-row[data-run="{run["id"]}"] .status')).to_have_text("cancelled")
+
+
+def test_per_epoch_charts_redraw_at_most_once_a_second_while_the_batch_chart_keeps_up(watched, live_server):
+    """Each Plotly draw costs the browser tens of milliseconds, taken from training on a small
+    machine; per-epoch charts of a run doing dozens of epochs a second draw once a second."""
+    page = watched
+    live_server.wait_idle()
+    run = live_server.launch(**LONG)
+    page.goto(live_server.url + "/")
+    page.wait_for_function("() => +document.querySelector('#epoch-chart').dataset.points > 5")
+    draws = "() => [+document.querySelector('#batch-chart').dataset.draws, +document.querySelector('#epoch-chart').dataset.draws]"
+    batch_before, epoch_before = page.evaluate(draws)
+    epochs_before = int(page.get_attribute("#epoch-chart", "data-points"))
+    page.wait_for_timeout(3000)
+    batch_after, epoch_after = page.evaluate(draws)
+    epochs_after = int(page.get_attribute("#epoch-chart", "data-points"))
+    assert live_server.run(run["id"])["status"] == "running", "the run ended inside the 3 s window"
+    assert epochs_after - epochs_before > 10, "too few epochs in the window to tell"
+    assert epoch_after - epoch_before <= 4 < batch_after - batch_before, (batch_before, batch_after, epoch_before, epoch_after)
+    live_server.api("POST", f"/api/runs/{run['id']}/cancel")
