@@ -292,7 +292,7 @@ export class Chart {
     this.drawing = false;
     this.dirty = false;
     this.failed = false;
-    this.lastDrawEnd = 0;
+    this.lastDrawEnd = -Infinity; // the first draw never waits
     this.lastDrawMs = 0;
     this.near = false; // on screen or nearly (watchNearView); nothing is drawn before it is
     this.order = allCharts.length;

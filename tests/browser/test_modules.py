@@ -83,3 +83,31 @@ def test_frames_overlapping_what_is_held_are_trimmed_and_gaps_resubscribe(js):
     assert got["sent"][0] == {"type": "subscribe", "runs": {"7": 9}}
     assert got["sent"][-1] == {"type": "subscribe", "runs": {"7": 14}}
     assert got["last"] == 16
+
+
+def test_a_chart_draws_at_once_the_first_time_even_one_that_redraws_once_a_second(js):
+    """Per-epoch charts wait a second between draws; the first draw, right after a page's
+    load (performance.now() near 0), must not wait for a previous draw that never was."""
+    waited = js("charts", """
+        await new Promise((resolve, reject) => {
+          const script = document.createElement("script");
+          script.src = "/static/vendor/plotly.min.js";
+          script.onload = resolve;
+          script.onerror = reject;
+          document.head.append(script);
+        });
+        const el = document.createElement("div");
+        el.style.cssText = "width: 400px; height: 300px";
+        document.body.append(el);
+        const realNow = performance.now.bind(performance);
+        performance.now = () => 0;  // as if the page had only just loaded
+        const chart = new m.EpochChart(el);
+        chart.ensure(1, { label: "a", color: "#123456" });
+        chart.append(1, { epoch: [1], train_loss: [1.5], penalty: [0.1], test_accuracy: [0.5] });
+        const start = realNow();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        performance.now = realNow;
+        while (!el.dataset.draws && realNow() - start < 5000) await new Promise((r) => setTimeout(r, 10));
+        return realNow() - start;
+    """)
+    assert waited < 600, f"the chart's first draw came {waited:.0f} ms after its data"
