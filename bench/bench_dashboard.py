@@ -3,6 +3,7 @@
 Run by hand (never by CI), with Debian's chromium and the Python Playwright package:
 
     .venv/bin/python bench/bench_dashboard.py [--epochs 20] [--pairs 4] [--loads 5] [--only 1 --only 3]
+    .venv/bin/python bench/bench_dashboard.py --only 4 --paired-epochs 200
 
 1. Overhead of watching. The same seed-sized run (synthetic data, 20 000 examples, hidden 200,
    batch 64, --epochs epochs) through `python -m app.cli train --json` (the "done" line's
@@ -33,6 +34,12 @@ Run by hand (never by CI), with Debian's chromium and the Python Playwright pack
    "log scale" checkbox is clicked and the time to the redraw it causes is measured, with a
    check that the y axis became logarithmic. Target: ≤ 1 000 ms. Plotly.js alone is also loaded
    into a blank page of the same origin (cold, then cached) to show its share.
+
+4. The cost of drawing, paired within one run (--paired-epochs, default 60): a dashboard page
+   watches one long served run while its charts alternately draw and do not (Plotly.react swapped
+   for a no-op by the bench; frames are still received and handled) in --window s windows; the
+   training rate (batch events per second, from a plain WebSocket client's frame arrivals) of
+   adjacent windows is compared, so drift in the machine's speed hits both sides of each pair.
 
 The server's runs train where `normlab serve` trains them by default, in a child process of the
 server (`--executor process`); `--executor thread` measures the in-process executor instead. With
@@ -878,6 +885,104 @@ def profiled_run(browser: Browser, url: str, lab, settings: dict, total: int) ->
 
 
 # -- main ----------------------------------------------------------------------------------------------
+# -- 4. the watching browser's cost, paired within one run ---------------------------------------------
+def step_timeline(url: str, run_id: int, timeline: list) -> None:
+    """A plain WebSocket client: append (arrival time, batch events so far) for every frame of the run."""
+    from simple_websocket import Client
+
+    ws = Client.connect(url.replace("http://", "ws://") + "/ws")
+    count = 0
+    try:
+        ws.send(json.dumps({"type": "subscribe", "runs": {str(run_id): -1}}))
+        deadline = time.monotonic() + 3600
+        while time.monotonic() < deadline:
+            raw = ws.receive(timeout=1)
+            if raw is None:
+                continue
+            message = json.loads(raw)
+            for entry in message.get("runs", []) if message.get("type") == "frame" else []:
+                count += len(entry.get("batch", {}).get("seq", []))
+                timeline.append((time.monotonic(), count))
+                if "final" in entry:
+                    return
+    finally:
+        ws.close()
+
+
+def steps_at(timeline: list, t: float) -> float:
+    """Batch events received by time t, interpolated between frames."""
+    before = (timeline[0][0], 0)
+    for when, count in timeline:
+        if when >= t:
+            span = when - before[0]
+            return before[1] + (count - before[1]) * ((t - before[0]) / span if span > 0 else 1.0)
+        before = (when, count)
+    return float(before[1])
+
+
+PAUSE_DRAWS = """() => { window.__react = window.__react || Plotly.react; Plotly.react = () => Promise.resolve(); }"""
+RESUME_DRAWS = """() => { if (window.__react) Plotly.react = window.__react; }"""
+
+
+def bench_paired(args, browser: Browser, tmp: Path) -> list[str]:
+    """One long served run watched by a dashboard page whose charts alternately draw and do not
+    (Plotly.react swapped for a no-op: the page still receives and handles every frame), in
+    windows of --window s. Adjacent windows are paired, so a machine whose speed drifts over
+    seconds to minutes (this one: ±25 %) hits both sides alike; the ratio of their training rates
+    is what drawing costs the run, which part 1 can only see through the spread of whole runs.
+    (Freezing the page through CDP would leave out its frame handling too, but headless chromium
+    does not freeze a visible page.)"""
+    server = ServeProcess(tmp / "paired.sqlite", tmp / "paired.log", executor=args.executor)
+    try:
+        context, page = open_dashboard(browser, server.url)
+        page.wait_for_function("() => Number(document.querySelector('#batch-chart').dataset.draws || 0) >= 1")
+        wait_quiet(server.proc.pid)
+        settings = {**SEED_RUN, "epochs": args.paired_epochs}
+        run = http(server.url + "/api/runs", settings)
+        timeline: list = []
+        viewer = threading.Thread(target=step_timeline, args=(server.url, run["id"], timeline), daemon=True)
+        viewer.start()
+        while not timeline or timeline[-1][1] < BATCHES_PER_EPOCH:  # the first epoch is start-up
+            time.sleep(0.01)
+        windows = []  # (state, start, end, renderer CPU-s)
+        state = "live"
+        while viewer.is_alive():
+            page.evaluate(RESUME_DRAWS if state == "live" else PAUSE_DRAWS)
+            before, start = chromium_cpu(), time.monotonic()
+            time.sleep(args.window)
+            after, end = chromium_cpu(), time.monotonic()
+            cpu = sum(c - before.get(pid, (kind, 0.0))[1] for pid, (kind, c) in after.items())
+            windows.append((state, start, end, cpu))
+            state = "frozen" if state == "live" else "live"
+        page.evaluate(RESUME_DRAWS)
+        finished = wait_finished(server.url, run["id"])
+        context.close()
+    finally:
+        server.stop()
+    rates = [(state, (steps_at(timeline, b) - steps_at(timeline, a)) / (b - a), cpu / (b - a))
+             for state, a, b, cpu in windows if b <= timeline[-1][0] - 0.2]  # the run's tail is not a full window
+    pairs = [(rates[i], rates[i + 1]) for i in range(0, len(rates) - 1, 2)]
+    slowdowns = [frozen[1] / live[1] for live, frozen in pairs if live[0] == "live" and live[1] > 0]
+    live_cpu = [r[2] for r in rates if r[0] == "live"]
+    frozen_cpu = [r[2] for r in rates if r[0] == "frozen"]
+    live_rate = [r[1] for r in rates if r[0] == "live"]
+    frozen_rate = [r[1] for r in rates if r[0] == "frozen"]
+    if not slowdowns:
+        return ["4. Paired: the run ended before a pair of windows was complete; use more --paired-epochs"]
+    return [
+        f"4. The watching page's cost on training, paired within one run: synthetic seed-size run, {args.paired_epochs} "
+        f"epochs (engine {finished['result']['seconds']:.1f} s), page on / alternately drawing and not every "
+        f"{args.window:g} s; {len(slowdowns)} pairs",
+        f"  training rate, batches/s: page drawing median {statistics.median(live_rate):.0f}, "
+        f"not drawing median {statistics.median(frozen_rate):.0f}",
+        f"  time per batch, drawing / not: median of pairs {statistics.median(slowdowns):.3f}× "
+        f"(p25 {pct(slowdowns, 25):.3f}, p75 {pct(slowdowns, 75):.3f}; all {fmt_list(sorted(slowdowns), '.2f')}); "
+        f"whole windows {statistics.mean(frozen_rate) / statistics.mean(live_rate):.3f}×",
+        f"  browser CPU (all chromium processes): drawing {statistics.median(live_cpu):.2f} cores, "
+        f"not drawing {statistics.median(frozen_cpu):.2f} cores (medians of windows)",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=20, help="epochs per run in part 1 (default 20, the seed's)")
@@ -897,9 +1002,11 @@ def main() -> None:
     parser.add_argument("--quiet-wait", type=float, default=QUIET["max_wait"], help="longest wait for quiet, s (default %(default)s)")
     parser.add_argument("--executor", choices=("process", "thread"), default="process",
                         help="where the server's runs train (default process, as `normlab serve`)")
-    parser.add_argument("--only", choices=("1", "2", "3"), action="append", help="run only these parts (repeatable)")
+    parser.add_argument("--paired-epochs", type=int, default=60, help="epochs of part 4's run (default 60)")
+    parser.add_argument("--window", type=float, default=1.0, help="part 4's live / frozen window, s (default 1)")
+    parser.add_argument("--only", choices=("1", "2", "3", "4"), action="append", help="run only these parts (repeatable)")
     args = parser.parse_args()
-    parts = set(args.only or ("1", "2", "3"))
+    parts = set(args.only or ("1", "2", "3", "4"))
     QUIET.update(cores=args.quiet, max_wait=args.quiet_wait)
     import numpy  # before threadpoolctl: it limits the pools of libraries already loaded
 
@@ -939,6 +1046,8 @@ def main() -> None:
                 if "3" in parts:
                     server = server or ServeProcess(tmp / "serve.sqlite", tmp / "serve.log", executor=args.executor)
                     show(bench_page_load(args, browser, server))
+                if "4" in parts:
+                    show(bench_paired(args, browser, tmp))
             finally:
                 if server is not None:
                     server.stop()
