@@ -67,6 +67,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -397,8 +398,9 @@ def cli_run(settings: dict) -> float:
     return float(done["seconds"])
 
 
-def socket_watch(url: str, run_id: int, got: list) -> None:
-    """A viewer without a browser: subscribe from the start, read every frame until the final event."""
+def follow_run(url: str, run_id: int, on_batch: Callable[[list[int]], None]) -> None:
+    """A viewer without a browser: subscribe from the start and hand each frame's batch sequence
+    numbers to ``on_batch`` until the run's final event."""
     from simple_websocket import Client
 
     ws = Client.connect(url.replace("http://", "ws://") + "/ws")
@@ -411,11 +413,16 @@ def socket_watch(url: str, run_id: int, got: list) -> None:
                 continue
             message = json.loads(raw)
             for entry in message.get("runs", []) if message.get("type") == "frame" else []:
-                got.extend(entry.get("batch", {}).get("seq", []))
+                on_batch(entry.get("batch", {}).get("seq", []))
                 if "final" in entry:
                     return
     finally:
         ws.close()
+
+
+def socket_watch(url: str, run_id: int, got: list) -> None:
+    """Collect every batch sequence number of the run in ``got``."""
+    follow_run(url, run_id, got.extend)
 
 
 def dashboard_run(server: ServeProcess, settings: dict, browser: Browser | None, meter: CpuMeter | None = None,
@@ -887,26 +894,11 @@ def profiled_run(browser: Browser, url: str, lab, settings: dict, total: int) ->
 # -- main ----------------------------------------------------------------------------------------------
 # -- 4. the watching browser's cost, paired within one run ---------------------------------------------
 def step_timeline(url: str, run_id: int, timeline: list) -> None:
-    """A plain WebSocket client: append (arrival time, batch events so far) for every frame of the run."""
-    from simple_websocket import Client
+    """Append (arrival time, batch events so far) for every frame of the run."""
+    def on_batch(seqs: list[int]) -> None:
+        timeline.append((time.monotonic(), (timeline[-1][1] if timeline else 0) + len(seqs)))
 
-    ws = Client.connect(url.replace("http://", "ws://") + "/ws")
-    count = 0
-    try:
-        ws.send(json.dumps({"type": "subscribe", "runs": {str(run_id): -1}}))
-        deadline = time.monotonic() + 3600
-        while time.monotonic() < deadline:
-            raw = ws.receive(timeout=1)
-            if raw is None:
-                continue
-            message = json.loads(raw)
-            for entry in message.get("runs", []) if message.get("type") == "frame" else []:
-                count += len(entry.get("batch", {}).get("seq", []))
-                timeline.append((time.monotonic(), count))
-                if "final" in entry:
-                    return
-    finally:
-        ws.close()
+    follow_run(url, run_id, on_batch)
 
 
 def steps_at(timeline: list, t: float) -> float:
