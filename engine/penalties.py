@@ -4,8 +4,8 @@ Each penalty is its own loss term: ``loss = data_loss + penalty``.
 
 * ``L2(lam)``: ``½·lam·Σ w²``, gradient ``lam·w``.
 * ``L1(lam)``: ``lam·Σ |w|``, subgradient ``lam·sign(w)``, the sign taken from the sign bit
-  (``±lam`` at ``±0``: any value in ``[-lam, lam]`` is a subgradient there, and the bit is
-  one cheap vector operation where ``np.sign`` is a slow scalar loop).
+  (``±lam`` at ``±0``: any value in ``[-lam, lam]`` is a subgradient there). The sign and
+  ``‖W‖₁`` come from one fused pass over ``W`` (``kernels``).
 * ``ElasticNet(l1, l2)``: the sum of the two.
 
 Two ways to use them: ``add_grad`` adds the penalty's gradient to a gradient (any
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import penalty_step
+from .kernels import add_l1_subgradient, penalty_step
 
 
 class Penalty:
@@ -98,21 +98,11 @@ class L1(Penalty):
         return self.lam * sum(float(np.abs(w).sum()) for w in weights)
 
     def add_grad(self, w, grad, scale=1.0, scratch=None):
-        value, step = self._signed_step(w, scale, scratch)
-        grad += step
-        return value
+        return self.lam * add_l1_subgradient(grad, w, scale * self.lam)
 
     def prepare_step(self, w, lr, scratch):
         sum_abs, _ = penalty_step(w, 1.0, lr * self.lam)
         return self.lam * sum_abs, 1.0
-
-    def _signed_step(self, w: np.ndarray, scale: float, scratch: np.ndarray | None) -> tuple[float, np.ndarray]:
-        """``(lam·‖w‖₁, scale·lam·sign(w))``, both from one sign-bit pass over ``w``."""
-        step_size = w.dtype.type(scale * self.lam)
-        step = copy_sign(step_size, w, scratch)
-        if step_size < np.finfo(w.dtype).tiny:  # 0 or subnormal: w·step would lose the value
-            return self.lam * float(np.abs(w).sum()), step
-        return self.lam * float(np.dot(w.ravel(), step.ravel())) / float(step_size), step
 
     @property
     def active(self):
@@ -153,21 +143,6 @@ class ElasticNet(Penalty):
 def _sum_of_squares(w: np.ndarray) -> float:
     flat = w.ravel()
     return float(np.dot(flat, flat))
-
-
-def copy_sign(magnitude: np.floating, w: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``±magnitude`` with the sign bit of each element of ``w`` (``magnitude`` ≥ 0, w's dtype).
-
-    Integer operations on the bit patterns: two vectorised passes, where ``np.sign`` and
-    ``np.copysign`` run a scalar loop several times slower on large matrices.
-    """
-    out = np.empty_like(w) if out is None else out
-    bits = np.dtype(f"i{w.itemsize}")
-    sign_bit = np.iinfo(bits).min
-    out_bits = out.view(bits)
-    np.bitwise_and(w.view(bits), sign_bit, out=out_bits)
-    np.bitwise_or(out_bits, np.asarray(magnitude, w.dtype).view(bits), out=out_bits)
-    return out
 
 
 PENALTY_NAMES = ("none", "l1", "l2", "elastic")

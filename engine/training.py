@@ -124,9 +124,10 @@ def warm_up() -> None:
     labels = np.arange(20, dtype=np.int64) % N_CLASSES
     pixels = rng.integers(0, 256, (20, 784), dtype=np.uint8)
     dataset = Dataset.from_splits("warm-up", Splits(pixels, labels, pixels, labels), "generated")
-    for penalty in ("l1", "elastic"):  # between them, every kernel of the plain SGD step
-        train(RunConfig(penalty=penalty, lam=1e-4, lam_l2=1e-4, hidden=8, epochs=1, batch_size=8, train_size=20),
-              dataset, blas_threads=None)
+    # Between them, every kernel: the plain SGD step (L1, elastic net) and momentum's gradient path.
+    for penalty, momentum in (("l1", 0.0), ("elastic", 0.0), ("l1", 0.9)):
+        train(RunConfig(penalty=penalty, lam=1e-4, lam_l2=1e-4, momentum=momentum, hidden=8, epochs=1, batch_size=8,
+                        train_size=20), dataset, blas_threads=None)
 
 
 @dataclass

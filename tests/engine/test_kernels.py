@@ -48,6 +48,14 @@ def test_penalty_step_matches_numpy_for_any_matrix(w, decay, l1_step):
     assert got_abs == pytest.approx(sum_abs, rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_add_l1_subgradient_adds_the_sign_bits_step_and_returns_the_norm(dtype):
+    w = np.array([[-2.5, 0.0], [-0.0, 3e-30]], dtype=dtype)
+    grad = np.ones_like(w)
+    assert kernels.add_l1_subgradient(grad, w, 0.25) == pytest.approx(2.5 + 3e-30)
+    np.testing.assert_array_equal(grad, np.array([[0.75, 1.25], [0.75, 1.25]], dtype=dtype))
+
+
 def test_penalty_step_keeps_nan_so_a_diverged_run_shows():
     w = np.array([[np.nan, 1.0]], np.float32)
     sum_abs, sum_sq = kernels.penalty_step(w, 1.0, 0.1)

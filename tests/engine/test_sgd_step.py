@@ -6,7 +6,7 @@ from engine import blas
 from engine.blas import gemm_tn
 from engine.network import Network
 from engine.optimizers import SGD
-from engine.penalties import L1, L2, ElasticNet, NoPenalty, copy_sign
+from engine.penalties import L1, L2, ElasticNet, NoPenalty
 
 PENALTIES = [NoPenalty(), L1(0.05), L2(0.3), ElasticNet(0.05, 0.3)]
 
@@ -64,14 +64,6 @@ def test_gemm_tn_refuses_mismatched_operands():
         gemm_tn(1.0, np.ones((3, 2)), np.ones((4, 5)), 1.0, np.ones((2, 5)))
     with pytest.raises(ValueError, match="do not fit"):
         gemm_tn(1.0, np.ones((3, 2), np.float32), np.ones((3, 5)), 1.0, np.ones((2, 5)))
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_copy_sign_takes_the_sign_bit(dtype):
-    w = np.array([[-2.5, 0.0], [-0.0, 3e-30]], dtype=dtype)
-    out = copy_sign(dtype(0.25), w)
-    np.testing.assert_array_equal(out, np.array([[-0.25, 0.25], [-0.25, 0.25]], dtype=dtype))
-    assert out.dtype == dtype
 
 
 @pytest.mark.parametrize("lam", [1e-40, 1e-34], ids=["underflows to 0", "subnormal step"])
