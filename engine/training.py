@@ -7,6 +7,7 @@ for cooperative cancel. The same config and seed give the same event stream
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
@@ -114,11 +115,13 @@ def train(
     return _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads).execute()
 
 
+@functools.cache
 def warm_up() -> None:
-    """Compile the kernels a run uses (or load them from numba's disk cache) with a tiny run.
+    """Compile the kernels a run uses (or load them from numba's disk cache) with tiny runs.
 
     After an install the first run would otherwise spend a few seconds compiling before
-    its first batch; a server calls this while it waits for its first run.
+    its first batch; a server calls this while it waits for its first run, the CLI before
+    it starts a run's clock. Once per process: later calls return at once.
     """
     rng = np.random.default_rng(0)
     labels = np.arange(20, dtype=np.int64) % N_CLASSES

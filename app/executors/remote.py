@@ -14,7 +14,6 @@ runs: trivially true for child processes; on a cluster, on every worker machine.
 """
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import socket
@@ -144,17 +143,11 @@ def dataset_for(name: str, data_dir: str | None) -> Dataset:
         return _datasets[key]
 
 
-@functools.cache
-def kernels_ready() -> None:
-    """Compile (or load) the engine's kernels once per process, before any run's clock starts."""
-    warm_up()
-
-
 def run_training(config: dict[str, Any], data_dir: str | None, send: Send, should_stop: StopCheck,
                  max_seconds: float = MAX_BATCH_SECONDS) -> Event:
     """Train one run here; batches go to ``send`` (at least every ``max_seconds``); the final event
     is returned (everything before it sent)."""
-    kernels_ready()  # a no-op after the first run (or the run process's start-up)
+    warm_up()  # once per process: a no-op after the first run (or the run process's start-up)
     run_config = RunConfig.from_dict(config)
     batcher = EventBatcher(send, max_seconds=max_seconds)
     final = train(run_config, dataset_for(run_config.dataset, data_dir), batcher, should_stop)
@@ -176,7 +169,7 @@ def process_main(conn, cancel) -> None:
     # Ctrl-C in the terminal reaches the whole process group; the parent decides (it cancels us).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with threadpool_limits(limits=1):
-        kernels_ready()  # while the parent waits for its first run, not during it
+        warm_up()  # while the parent waits for its first run, not during it
         while True:
             try:
                 job = conn.recv()
