@@ -424,6 +424,13 @@ export class Chart {
   }
 }
 
+// Base of the charts of per-epoch data: they redraw at most every EPOCH_DRAW_INTERVAL_MS.
+export class PerEpochChart extends Chart {
+  get perEpoch() {
+    return true;
+  }
+}
+
 export class BatchChart extends Chart {
   constructor(el, { renderer = pickRenderer(), smoothing = 0.6, logScale = false, fitQuantiles = false } = {}) {
     super(el);
@@ -565,11 +572,7 @@ export function rangeOrAuto(range) {
   return range ? { range, autorange: false } : { autorange: true };
 }
 
-export class EpochChart extends Chart {
-  get perEpoch() {
-    return true;
-  }
-
+export class EpochChart extends PerEpochChart {
   setFitQuantiles(on) {
     this.fitQuantiles = on;
     this.schedule();

@@ -8,7 +8,7 @@
 // chart is downsampled for the view like the loss chart (M4, see charts.js).
 
 import {
-  Chart, GRID, MAX_VIEW_POINTS, MinMaxDecimator, finiteOrNull, quantileRange, rangeOrAuto, FONT,
+  Chart, PerEpochChart, GRID, MAX_VIEW_POINTS, MinMaxDecimator, finiteOrNull, quantileRange, rangeOrAuto, FONT,
 } from "./charts.js";
 import { Smoother } from "./smoothing.js";
 import { fmtG } from "./format.js";
@@ -138,11 +138,7 @@ export class LossPartsBatchChart extends Chart {
 
 // ---- the same per epoch (one run) ----------------------------------------------------------------
 
-export class LossPartsEpochChart extends Chart {
-  get perEpoch() {
-    return true;
-  }
-
+export class LossPartsEpochChart extends PerEpochChart {
   constructor(el) {
     super(el);
     this.x = [];
@@ -278,11 +274,7 @@ export class WeightHistory {
   }
 }
 
-export class WeightEpochChart extends Chart {
-  get perEpoch() {
-    return true;
-  }
-
+export class WeightEpochChart extends PerEpochChart {
   constructor(el, history, metric) {
     super(el);
     this.history = history;
@@ -354,11 +346,7 @@ export class WeightEpochChart extends Chart {
 
 export const BIN_CENTRES = Array.from({ length: HIST_BINS }, (_, i) => HIST_LOW + (i + 0.5) * BIN);
 
-export class HistogramChart extends Chart {
-  get perEpoch() {
-    return true;
-  }
-
+export class HistogramChart extends PerEpochChart {
   constructor(el, history, layer) {
     super(el);
     this.history = history;
@@ -448,11 +436,7 @@ export function escapeHover(text) {
 
 // A chart like the others (drawn when scrolled to, in its own task); nothing is drawn before
 // set(matrix). data-cells and data-total say what was drawn.
-export class ConfusionChart extends Chart {
-  get perEpoch() {
-    return true;
-  }
-
+export class ConfusionChart extends PerEpochChart {
   set(matrix) {
     if (!Array.isArray(matrix) || !matrix.length) return;
     this.rows = matrix.map((row) => row.map(Number));
