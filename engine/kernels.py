@@ -9,13 +9,15 @@ pass. Element-wise results round as NumPy's would; sums over many elements are
 accumulated in a vectorised order, so they may differ from NumPy's in the last
 digits.
 
-Kernels are compiled on first use and cached on disk (numba's ``cache=True``);
-``nogil`` lets a run's thread leave the interpreter to the server's threads.
+Kernels are compiled on first use and cached on disk (numba's ``cache=True``)
+where there is a writable place for the cache; ``nogil`` lets a run's thread leave
+the interpreter to the server's threads.
 The NumPy reference for every kernel lives in the tests.
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from numba import njit
@@ -26,7 +28,28 @@ from numba import njit
 _SUMS = {"reassoc"}
 
 
-@njit(nogil=True, cache=True, fastmath=_SUMS)
+def _kernel(**options):
+    """numba's ``njit(nogil=True)`` with its disk cache where one can be written.
+
+    numba caches next to this file or in the user's cache directory. Where neither is
+    writable (a read-only install run by a user without a home), it refuses to cache
+    and raises at import. Then the kernels compile in memory in every process instead
+    (a few seconds at start), which beats an engine that cannot be imported.
+    """
+    def decorate(fn):
+        try:
+            return njit(nogil=True, cache=True, **options)(fn)
+        except RuntimeError as exc:
+            if "cannot cache" not in str(exc):
+                raise
+            warnings.warn("numba has nowhere writable to cache the engine's kernels, so every process "
+                          "compiles them again; set NUMBA_CACHE_DIR to a writable directory",
+                          RuntimeWarning)
+            return njit(nogil=True, cache=False, **options)(fn)
+    return decorate
+
+
+@_kernel(fastmath=_SUMS)
 def penalty_step(w: np.ndarray, decay: float, l1_step: float) -> tuple[float, float]:
     """``w ← decay·w − l1_step·sign(w)`` in place; return ``(Σ|w|, Σw²)`` of ``w`` before the step.
 
@@ -49,7 +72,7 @@ def penalty_step(w: np.ndarray, decay: float, l1_step: float) -> tuple[float, fl
     return float(sum_abs), float(sum_sq)
 
 
-@njit(nogil=True, cache=True, fastmath=_SUMS)
+@_kernel(fastmath=_SUMS)
 def add_l1_subgradient(grad: np.ndarray, w: np.ndarray, step: float) -> float:
     """``grad ← grad + step·sign(w)`` in place (sign bit, as ``penalty_step``); return ``Σ|w|``.
 
@@ -66,7 +89,7 @@ def add_l1_subgradient(grad: np.ndarray, w: np.ndarray, step: float) -> float:
     return float(sum_abs)
 
 
-@njit(nogil=True, cache=True)
+@_kernel()
 def softmax_cross_entropy_step(logits: np.ndarray, labels: np.ndarray, scale: float,
                                predicted: np.ndarray) -> float:
     """Mean cross-entropy of ``softmax(logits)``; ``logits`` becomes ``scale·dloss/dlogits``.
@@ -105,7 +128,7 @@ def softmax_cross_entropy_step(logits: np.ndarray, labels: np.ndarray, scale: fl
     return total / n
 
 
-@njit(nogil=True, cache=True)
+@_kernel()
 def sigmoid_from_tanh(t: np.ndarray) -> None:
     """``t ← (t + 1)·½`` in place: the sigmoid's last two passes, given ``t = tanh(z/2)``."""
     flat = t.reshape(-1)
@@ -115,7 +138,7 @@ def sigmoid_from_tanh(t: np.ndarray) -> None:
         flat[i] = (flat[i] + one) * half
 
 
-@njit(nogil=True, cache=True)
+@_kernel()
 def sigmoid_backward(a: np.ndarray, da: np.ndarray) -> None:
     """``da ← da·a·(1 − a)`` in place: the sigmoid's derivative from its output ``a``."""
     out = da.reshape(-1)
@@ -126,7 +149,7 @@ def sigmoid_backward(a: np.ndarray, da: np.ndarray) -> None:
         out[i] = out[i] * v * (one - v)
 
 
-@njit(nogil=True, cache=True)
+@_kernel()
 def subtract_column_sums(b: np.ndarray, dz: np.ndarray) -> None:
     """``b ← b − Σᵢ dz[i]`` in place: a bias's SGD step from its batch of (scaled) gradients."""
     n, k = dz.shape
@@ -138,7 +161,7 @@ def subtract_column_sums(b: np.ndarray, dz: np.ndarray) -> None:
         b[j] -= sums[j]
 
 
-@njit(nogil=True, cache=True)
+@_kernel()
 def preprocess_rows(pixels: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
     """``out[r] ← pixels[rows[r]]·(2/255) − 1``: the study's input scaling, in ``out``'s dtype.
 

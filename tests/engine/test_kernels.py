@@ -133,3 +133,30 @@ def test_preprocess_scales_pixels_exactly_as_the_seed_formula(dtype):
     batch = preprocess(pixels, dtype, rows=np.array([2, 0]), out=buffer)
     assert batch.shape == (2, 256) and np.shares_memory(batch, buffer)
     np.testing.assert_array_equal(batch, expected[[2, 0]])
+
+
+def test_kernels_import_and_run_where_numba_has_nowhere_to_cache(tmp_path):
+    """A read-only install run by a user without a home: the cache next to the kernels and the
+    user-wide one both fail (a file stands where each directory would be made). The engine must
+    still import and compute, compiling in memory, and say why it is slower to start."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    package = tmp_path / "engine"
+    shutil.copytree(Path(kernels.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "__pycache__").write_text("not a directory")
+    blocked = tmp_path / "no-home"
+    blocked.write_text("not a directory")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(HOME=str(blocked), XDG_CACHE_HOME=str(blocked), PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(tmp_path))
+    code = ("import numpy as np; from engine import kernels; w = np.array([1.0, -1.0, 0.0], np.float32); "
+            "print(kernels.penalty_step(w, 1.0, 0.5), w.tolist(), kernels.__file__)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == str(package / "kernels.py")  # the copy, not the repository's engine
+    assert "(2.0, 2.0) [0.5, -0.5, -0.5]" in out.stdout
+    assert "NUMBA_CACHE_DIR" in out.stderr  # the warning says how to get the cache back
