@@ -9,7 +9,7 @@ Run by hand (never by CI), with Debian's chromium and the Python Playwright pack
    batch 64, --epochs epochs) through `python -m app.cli train --json` (the "done" line's
    `seconds`), and in `normlab serve` (its own process) with no viewer, with one plain WebSocket
    client (server-side streaming cost only), with a headless chromium page on `/` that handles
-   every frame but draws nothing (Plotly.react a no-op: "nodraw"), and with that page watching it
+   every frame but draws nothing (Plotly.react and .animate no-ops: "nodraw"), and with that page watching it
    live: the engine's own `seconds` (GET /api/runs/<id>). The variants (--variants) are run in
    rotating order, --pairs rounds. Target: watched ≤ 1.05 × CLI, judged on the median of the
    per-round watched/CLI ratios, printed with its 90 % bootstrap interval: this machine's speed
@@ -40,8 +40,8 @@ Run by hand (never by CI), with Debian's chromium and the Python Playwright pack
    into a blank page of the same origin (cold, then cached) to show its share.
 
 4. The cost of drawing, paired within one run (--paired-epochs, default 60): a dashboard page
-   watches one long served run while its charts alternately draw and do not (Plotly.react swapped
-   for a no-op by the bench; frames are still received and handled) in --window s windows; the
+   watches one long served run while its charts alternately draw and do not (Plotly.react and
+   .animate swapped for no-ops by the bench; frames are still received and handled) in --window s windows; the
    training rate (batch events per second, from a plain WebSocket client's frame arrivals) of
    adjacent windows is compared, so drift in the machine's speed hits both sides of each pair.
 
@@ -49,8 +49,8 @@ The server's runs train where `normlab serve` trains them by default, in a child
 server (`--executor process`); `--executor thread` measures the in-process executor instead. With
 the process executor the server's CPU is printed apart from its run processes' ("its run processes").
 
-Page-side instrumentation (an init script, bench only): Plotly.react is wrapped to record each
-draw's duration and the last x (step) it was given, an independent check of drawLog; long tasks
+Page-side instrumentation (an init script, bench only): Plotly.react and Plotly.animate (the live
+chart's lines-only draws) are wrapped to record each draw's duration and the last x (step) it was given, an independent check of drawLog; long tasks
 are recorded with a PerformanceObserver.
 """
 from __future__ import annotations
@@ -101,18 +101,19 @@ INIT_SCRIPT = r"""
     get() { return P; },
     set(v) {
       if (v && typeof v.react === "function" && !v.__benchWrapped) {
-        const react = v.react;
-        v.react = function (gd, data, ...rest) {
+        // Full draws (Plotly.react) and the live chart's lines-only draws (Plotly.animate, whose
+        // frame carries the data) alike: [chart id, Date.now(), start, duration, last x, kind].
+        const wrap = (fn, kind, dataOf) => function (gd, arg, ...rest) {
           const t0 = performance.now();
           let lastX = null;
-          for (const trace of data || []) {
+          for (const trace of dataOf(arg) || []) {
             const xs = trace && trace.x;
             if (xs && xs.length && (lastX === null || xs[xs.length - 1] > lastX)) lastX = xs[xs.length - 1];
           }
-          const out = react.call(this, gd, data, ...rest);
+          const out = fn.call(this, gd, arg, ...rest);
           Promise.resolve(out).then(() => {
             const t1 = performance.now();
-            B.react.push([gd.id, Date.now(), t0, t1 - t0, lastX]);
+            B.react.push([gd.id, Date.now(), t0, t1 - t0, lastX, kind]);
             if (gd.id === "batch-chart" && B.want && lastX !== null && lastX >= B.want && B.ready === null) {
               B.ready = t1;
               setTimeout(() => { B.idle = performance.now(); }, 0);
@@ -120,6 +121,8 @@ INIT_SCRIPT = r"""
           }, () => {});
           return out;
         };
+        v.react = wrap(v.react, "full", (data) => data);
+        v.animate = wrap(v.animate, "lines", (frame) => frame && frame.data);
         v.__benchWrapped = true;
       }
       P = v;
@@ -430,15 +433,18 @@ def socket_watch(url: str, run_id: int, got: list) -> None:
     follow_run(url, run_id, got.extend)
 
 
-PAUSE_DRAWS = """() => { window.__react = window.__react || Plotly.react; Plotly.react = () => Promise.resolve(); }"""
-RESUME_DRAWS = """() => { if (window.__react) Plotly.react = window.__react; }"""
+PAUSE_DRAWS = """() => {
+  window.__draws = window.__draws || { react: Plotly.react, animate: Plotly.animate };
+  Plotly.react = Plotly.animate = () => Promise.resolve();
+}"""
+RESUME_DRAWS = """() => { if (window.__draws) Object.assign(Plotly, window.__draws); }"""
 
 
 def dashboard_run(server: ServeProcess, settings: dict, browser: Browser | None, meter: CpuMeter | None = None,
                   socket_viewer: bool = False, draws: bool = True):
     """Launch a run (watched by a fresh page on / when browser is given, or by a plain WebSocket client);
     (engine seconds, note, context). ``meter`` is started just before the launch (after the page has
-    loaded) and stopped when the run ends. ``draws=False``: the page's Plotly.react is a no-op, so it
+    loaded) and stopped when the run ends. ``draws=False``: the page's Plotly draws are no-ops, so it
     receives and handles every frame but draws nothing."""
     context = page = viewer = None
     if browser is not None:
@@ -844,7 +850,9 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
     span = (frame_times[-1] - frame_times[0]) / 1000 if len(frame_times) > 1 else float("nan")
     max_window = max((sum(1 for u in frame_times if t <= u < t + 1000) for t in frame_times), default=0)
     sizes = [f[3] - f[2] + 1 for f in frames.values() if f[1] == run_id]
-    draw_ms = [r[3] for r in reacts.values() if r[0] == "batch-chart"]
+    def draw_ms_of(kind: str) -> list[float]:
+        return [r[3] for r in reacts.values() if r[0] == "batch-chart" and r[5] == kind]
+
     draw_times = [t for t, _ in draw_list]
     draw_rate = (len(draw_times) - 1) / ((draw_times[-1] - draw_times[0]) / 1000) if len(draw_times) > 1 else float("nan")
     if args.executor == "process":
@@ -867,13 +875,15 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
             f"  split: publish → frame handled by the page p50 {pct(arrive, 50):.0f} · p95 {pct(arrive, 95):.0f} · max "
             f"{maxn(arrive):.0f} ms; frame handled → drawn p50 {pct(after_arrival, 50):.0f} · p95 {pct(after_arrival, 95):.0f} · "
             f"max {maxn(after_arrival):.0f} ms",
-            f"  check (Plotly.react wrapper: last step passed to a completed draw): p50 {pct(lat_check, 50):.0f} · "
+            f"  check (Plotly.react/animate wrapper: last step passed to a completed draw): p50 {pct(lat_check, 50):.0f} · "
             f"p95 {pct(lat_check, 95):.0f} · max {maxn(lat_check):.0f} ms",
             f"  frames: {len(frame_times)} in {span:.1f} s = {(len(frame_times) - 1) / span:.1f}/s average, at most "
             f"{max_window} in any 1 s window, min interval {min(intervals):.0f} ms, p5 {pct(intervals, 5):.0f} ms; sequence "
             f"numbers per frame median {statistics.median(sizes):.0f}, mean {statistics.mean(sizes):.1f}, max {max(sizes)}  target ≤ 20/s  {'PASS' if max_window <= 20 else 'MISS'}",
-            f"  batch-chart draws: {len(draw_times)} = {draw_rate:.1f}/s, Plotly.react median {statistics.median(draw_ms):.0f} ms "
-            f"p95 {pct(draw_ms, 95):.0f} ms max {max(draw_ms):.0f} ms",
+            f"  batch-chart draws: {len(draw_times)} = {draw_rate:.1f}/s; " + "; ".join(
+                f"{kind} ({label}) {len(ms)}, median {statistics.median(ms):.0f} ms, p95 {pct(ms, 95):.0f} ms, max {max(ms):.0f} ms"
+                for kind, label, ms in (("full", "Plotly.react", draw_ms_of("full")), ("lines-only", "Plotly.animate", draw_ms_of("lines")))
+                if ms),
             f"  cpu-s during the run: wall {cpu['wall']:.1f} s · bench process (server"
             f"{'' if args.executor == 'process' else ' + training'}) {cpu['bench']:.1f} · run processes {cpu['runs']:.1f} · "
             f"browser {cpu['browser']:.1f} ({', '.join(f'{k} {v:.1f}' for k, v in cpu['browser_by_type'].items() if v >= 0.05)}) · "
@@ -888,7 +898,7 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
     per_chart = {}
     for r in reacts.values():
         per_chart.setdefault(r[0], []).append(r[3])
-    out.append(f"  Plotly.react during the run: {all_react:.2f} s in all ({batch_react:.2f} s the batch chart); per chart "
+    out.append(f"  Plotly draws during the run: {all_react:.2f} s in all ({batch_react:.2f} s the batch chart); per chart "
                + "; ".join(f"{k} {len(v)}× median {statistics.median(v):.0f} ms" for k, v in per_chart.items()))
     out += profile_lines
     if errors:
@@ -961,7 +971,7 @@ def steps_at(timeline: list, t: float) -> float:
 
 def bench_paired(args, browser: Browser, tmp: Path) -> list[str]:
     """One long served run watched by a dashboard page whose charts alternately draw and do not
-    (Plotly.react swapped for a no-op: the page still receives and handles every frame), in
+    (Plotly.react and .animate swapped for no-ops: the page still receives and handles every frame), in
     windows of --window s. Adjacent windows are paired, so a machine whose speed drifts over
     seconds to minutes (this one: ±25 %) hits both sides alike; the ratio of their training rates
     is what drawing costs the run, which part 1 can only see through the spread of whole runs.

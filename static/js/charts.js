@@ -3,7 +3,8 @@
 //
 // Incoming points are appended to plain arrays (the full history is kept in memory: a seed
 // run is 6 260 batch points) and drawn at most once per animation frame with `Plotly.react`
-// and a new `layout.datarevision` — never one redraw per point. Background tabs get no
+// and a new `layout.datarevision` — never one redraw per point. While a run streams in, the
+// batch chart mostly redraws only its lines (see BatchChart). Background tabs get no
 // animation frames; they keep appending and draw once when visible again.
 //
 // Long per-batch histories are downsampled for the view only (see MinMaxDecimator), so a
@@ -371,7 +372,7 @@ export class Chart {
       const Plotly = await whenPlotly();
       this.rev += 1;
       const t0 = performance.now();
-      await Plotly.react(this.el, this.traces(), this.layout(), CONFIG);
+      await this.render(Plotly);
       this.lastDrawEnd = performance.now();
       this.lastDrawMs = this.lastDrawEnd - t0;
       stats.draws += 1;
@@ -386,6 +387,11 @@ export class Chart {
       this.drawing = false;
       if (this.dirty) this.schedule();
     }
+  }
+
+  // One draw of the whole figure.
+  async render(Plotly) {
+    await Plotly.react(this.el, this.traces(), this.layout(), CONFIG);
   }
 
   afterDraw() {}
@@ -431,6 +437,20 @@ export class PerEpochChart extends Chart {
   }
 }
 
+// While points stream in, the batch chart redraws only its lines (Plotly.animate without a
+// redraw): about a third of the main-thread time of a full Plotly.react, time a small machine
+// takes from the training run (bench_dashboard, part 1). That leaves the axes as they are, so it
+// is done only while every point fits them: a live chart's x axis reaches FOLLOW_HEADROOM past
+// the latest step and its y axis a margin past the loss's extremes (more below: a loss falls).
+// A full draw follows when a point would fall outside, when anything but the data changed, and
+// at least every FULL_DRAW_EVERY_MS; when the stream stops, one more fits the axes to the data.
+// SVG only: Plotly does not animate WebGL traces. A zoomed or panned view stays as the user left it.
+const FOLLOW_HEADROOM = 1 / 3; // of the latest step, on the x axis
+const FOLLOW_MARGIN = { below: 0.15, above: 0.05 }; // of the loss's span, on the y axis
+const FULL_DRAW_EVERY_MS = 5000;
+const LIVE_GAP_MS = 2000; // appends closer together than this are a live stream
+const LINES_ONLY = { frame: { duration: 0, redraw: false }, transition: { duration: 0 }, mode: "immediate" };
+
 export class BatchChart extends Chart {
   constructor(el, { renderer = pickRenderer(), smoothing = 0.6, logScale = false, fitQuantiles = false } = {}) {
     super(el);
@@ -439,6 +459,12 @@ export class BatchChart extends Chart {
     this.logScale = logScale;
     this.fitQuantiles = fitQuantiles;
     el.dataset.renderer = renderer;
+    this.appended = [-Infinity, -Infinity]; // when the two latest appends came
+    this.shape = null; // what the last full draw fixed: settings signature, axis ranges, time
+    this.sentX = { autorange: true }; // the axes of the last full draw's layout
+    this.sentY = { autorange: true };
+    this.settleTimer = null;
+    this.linesOnlyDraws = 0;
   }
 
   ensure(id, { label, color }) {
@@ -468,8 +494,87 @@ export class BatchChart extends Chart {
       series.y.push(y);
       series.s.push(y === null ? null : series.smoother.push(y));
     }
+    this.appended = [this.appended[1], performance.now()];
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      if (this.sentX.range) this.schedule(); // fit the axes to the data once the stream stops
+    }, LIVE_GAP_MS + 50);
     this.updateCount();
     this.schedule();
+  }
+
+  isLive() {
+    const [previous, last] = this.appended;
+    return performance.now() - last < LIVE_GAP_MS && last - previous < LIVE_GAP_MS;
+  }
+
+  async render(Plotly) {
+    const traces = this.traces();
+    const signature = this.signature(traces);
+    if (this.linesFit(traces, signature)) {
+      const data = traces.map(({ x, y }) => ({ x, y }));
+      await Plotly.animate(this.el, { data, traces: traces.map((_, i) => i) }, LINES_ONLY);
+      this.linesOnlyDraws += 1;
+      this.el.dataset.linesOnlyDraws = String(this.linesOnlyDraws);
+      return;
+    }
+    const layout = this.layout();
+    // Copies, taken first: Plotly keeps the layout object and writes the user's zoom into it.
+    const sent = { x: rangeOf(layout.xaxis), y: rangeOf(layout.yaxis) };
+    await Plotly.react(this.el, traces, layout, CONFIG);
+    this.sentX = sent.x;
+    this.sentY = sent.y;
+    const full = this.el._fullLayout;
+    this.shape = full && full.xaxis && full.yaxis
+      ? { signature, x: [...full.xaxis.range], y: [...full.yaxis.range], at: performance.now() }
+      : null;
+  }
+
+  // Everything a draw shows except the points themselves.
+  signature(traces) {
+    const settings = traces.map(({ x, y, ...rest }) => rest);
+    return JSON.stringify([settings, this.logScale, this.fitQuantiles, this.renderer]);
+  }
+
+  // Whether redrawing only the lines shows the figure a full draw would.
+  linesFit(traces, signature) {
+    const shape = this.shape;
+    if (!shape || this.renderer !== "svg" || shape.signature !== signature) return false;
+    if (performance.now() - shape.at > FULL_DRAW_EVERY_MS) return false;
+    if (this.userMovedAxes()) return true; // what falls outside the user's view is meant to
+    if (!this.isLive() && this.sentX.range) return false; // the stream stopped: fit the axes
+    const toAxis = this.logScale ? (v) => (v > 0 ? Math.log10(v) : null) : (v) => v;
+    for (const t of traces) {
+      if (t.x.length && t.x[t.x.length - 1] > shape.x[1]) return false;
+      if (this.fitQuantiles) continue; // that range clips outliers on purpose
+      for (const v of t.y) {
+        const a = v === null ? null : toAxis(v);
+        if (a !== null && (a < shape.y[0] || a > shape.y[1])) return false;
+      }
+    }
+    return true;
+  }
+
+  // Whether the axes show other than what the last full draw asked for: the user zoomed or
+  // panned (Plotly keeps that view across draws, as uirevision says). A double click sets
+  // autorange, which hands the view back to the chart.
+  userMovedAxes() {
+    const full = this.el._fullLayout;
+    if (!full || !full.xaxis || !full.yaxis) return false;
+    const moved = (axis, sent) => (sent.range
+      ? axis.autorange !== true && (axis.range[0] !== sent.range[0] || axis.range[1] !== sent.range[1])
+      : axis.autorange === false);
+    return moved(full.xaxis, this.sentX) || moved(full.yaxis, this.sentY);
+  }
+
+  // The x axis: fitted to the data, or while points stream in, reaching FOLLOW_HEADROOM past the
+  // latest step so that the lines can grow into it. Unchanged while the user's zoom holds.
+  xAxisRange() {
+    if (this.userMovedAxes()) return rangeOf(this.sentX);
+    if (!this.isLive() || this.renderer !== "svg") return { autorange: true };
+    let last = 0;
+    for (const series of this.runs.values()) if (series.x.length) last = Math.max(last, series.x[series.x.length - 1]);
+    return { range: [0, Math.ceil(last * (1 + FOLLOW_HEADROOM)) + 1], autorange: false };
   }
 
   setSmoothing(weight) {
@@ -492,12 +597,29 @@ export class BatchChart extends Chart {
     this.schedule();
   }
 
-  // The y range for "ignore outliers": quantiles of every run's raw loss, or autorange.
+  // The y range: for "ignore outliers", quantiles of every run's raw loss; while points stream
+  // in, the loss's extremes and a margin (see FOLLOW_MARGIN); else null (autorange).
   yRange() {
-    if (!this.fitQuantiles) return null;
-    const all = [];
-    for (const series of this.runs.values()) for (const y of series.y) all.push(y);
-    return quantileRange(all, { log: this.logScale });
+    if (this.fitQuantiles) {
+      const all = [];
+      for (const series of this.runs.values()) for (const y of series.y) all.push(y);
+      return quantileRange(all, { log: this.logScale });
+    }
+    if (!this.isLive() || this.renderer !== "svg") return null;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const series of this.runs.values()) {
+      for (const y of series.y) { // the smoothed loss stays within the raw loss's extremes
+        const v = y === null ? null : this.logScale ? (y > 0 ? Math.log10(y) : null) : y;
+        if (v === null) continue;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+    if (!(hi >= lo)) return null;
+    const span = Math.max(hi - lo, Math.abs(hi) * 0.01, 1e-6);
+    const bottom = lo - FOLLOW_MARGIN.below * span;
+    return [!this.logScale && lo >= 0 ? Math.max(0, bottom) : bottom, hi + FOLLOW_MARGIN.above * span];
   }
 
   traces() {
@@ -523,10 +645,12 @@ export class BatchChart extends Chart {
   layout() {
     return {
       ...this.baseLayout(),
-      xaxis: { title: { text: "step (SGD batches)" }, gridcolor: GRID, zeroline: false, rangemode: "tozero" },
+      xaxis: { title: { text: "step (SGD batches)" }, gridcolor: GRID, zeroline: false, rangemode: "tozero",
+        ...this.xAxisRange() },
       yaxis: {
         title: { text: this.logScale ? "loss (nats, log scale)" : "loss (nats, data + penalty)" },
-        type: this.logScale ? "log" : "linear", gridcolor: GRID, zeroline: false, ...rangeOrAuto(this.yRange()),
+        type: this.logScale ? "log" : "linear", gridcolor: GRID, zeroline: false,
+        ...(this.userMovedAxes() ? rangeOf(this.sentY) : rangeOrAuto(this.yRange())),
       },
     };
   }
@@ -566,6 +690,9 @@ export class BatchChart extends Chart {
     this.dirty = true;
   }
 }
+
+// An axis's range settings alone, copied.
+const rangeOf = (axis) => (axis.range ? { range: [...axis.range], autorange: false } : { autorange: true });
 
 // A fixed range, or autorange (said explicitly, so turning a fixed range off takes effect).
 export function rangeOrAuto(range) {

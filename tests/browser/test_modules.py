@@ -111,3 +111,114 @@ def test_a_chart_draws_at_once_the_first_time_even_one_that_redraws_once_a_secon
         return realNow() - start;
     """)
     assert waited < 600, f"the chart's first draw came {waited:.0f} ms after its data"
+
+
+# A light page with Plotly.js and one SVG batch chart fed like a live run: `feed(ms, from)` appends
+# 16 steps every 50 ms for `ms` milliseconds. After each draw, `bad` gets any drawn point the axes
+# do not show and any draw that did not end at the latest step the chart had when it began.
+LIVE_BATCH_CHART = """
+    await new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = "/static/vendor/plotly.min.js";
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.append(script);
+    });
+    const el = document.createElement("div");
+    el.style.cssText = "width: 800px; height: 300px";
+    document.body.append(el);
+    const chart = new m.BatchChart(el, { renderer: "svg" });
+    chart.ensure(1, { label: "L2 λ=0.01", color: "#4e79a7" });
+    const bad = [];
+    let step = 0;
+    const render = chart.render.bind(chart);
+    chart.render = async (Plotly) => {
+      const had = step;  // the draw takes the data the chart has now; more may come while it runs
+      await render(Plotly);
+      const full = el._fullLayout, [x0, x1] = full.xaxis.range, [y0, y1] = full.yaxis.range;
+      for (const points of el.calcdata) {  // what Plotly drew, point by point
+        const last = points[points.length - 1].x;
+        if (last !== had) bad.push(`drew up to ${last}, had ${had}`);
+        for (const { x, y } of points) {
+          if (x < x0 || x > x1 || y < y0 || y > y1) { bad.push(`(${x}, ${y}) outside x ${x0}..${x1}, y ${y0}..${y1}`); break; }
+        }
+      }
+    };
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const feed = async (ms) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        const steps = [], loss = [];
+        for (let i = 0; i < 16; i++) {
+          step += 1;
+          steps.push(step);
+          loss.push(0.3 + 2 * Math.exp(-step / 150) + 0.2 * Math.sin(step * 1.7));
+        }
+        chart.append(1, { step: steps, loss });
+        await sleep(50);
+      }
+    };
+    const settle = async () => {
+      await sleep(150);
+      while (chart.drawing || chart.scheduled) await sleep(20);
+    };
+"""
+
+
+def test_a_live_batch_chart_redraws_only_its_lines_yet_shows_every_point_inside_its_axes(js):
+    """Between full draws the live chart redraws only its lines (Plotly.animate without a redraw,
+    a third of the main-thread time); its x axis runs ahead of the latest step so the lines can grow
+    into it, a point that would fall outside the axes brings a full draw, and once the stream stops
+    the axes fit the data again."""
+    out = js("charts", LIVE_BATCH_CHART + """
+        await feed(3000);
+        await settle();
+        const live = { lines: chart.linesOnlyDraws, draws: chart.rev, x1: el._fullLayout.xaxis.range[1], step };
+        await sleep(2600);  // the stream stopped: one full draw fits the axes to the data
+        await settle();
+        return { live, bad, step, x1: el._fullLayout.xaxis.range[1],
+                 autorange: [el._fullLayout.xaxis.autorange, el._fullLayout.yaxis.autorange],
+                 lines: chart.linesOnlyDraws, draws: chart.rev };
+    """)
+    live = out["live"]
+    assert out["bad"] == []
+    assert live["lines"] >= 5 and live["draws"] - live["lines"] >= 2, live  # both kinds of draw happened
+    assert live["step"] < live["x1"] <= 1.34 * live["step"] + 2, live  # room to grow into while live
+    assert out["autorange"] == [True, True] and out["x1"] == out["step"], out  # then fitted to the data
+    assert out["draws"] == live["draws"] + 1 and out["lines"] == live["lines"], out
+
+
+def test_a_live_batch_chart_keeps_the_users_zoom_while_points_stream_in(js, watched):
+    """A zoom by mouse holds while the run goes on (through lines-only and full draws alike); a
+    double click gives the view back to the live chart, which follows the latest step again."""
+    page = watched
+    js("charts", LIVE_BATCH_CHART + """
+        window.T = { el, feed, settle, bad, chart, step: () => step };
+        await feed(800);
+        await settle();
+    """)
+    area = page.locator(".nsewdrag").first.bounding_box()  # the plot area, where a drag zooms
+    x, y = area["x"] + area["width"] * 0.2, area["y"] + area["height"] * 0.2
+    page.evaluate("() => { window.T.feeding = window.T.feed(2500); }")  # longer than the gap between full draws
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 150, y + 100, steps=5)
+    page.mouse.up()
+    ranges = "() => [[...window.T.el._fullLayout.xaxis.range], [...window.T.el._fullLayout.yaxis.range]]"
+    zoomed = page.evaluate(ranges)
+    out = page.evaluate("""async () => {
+        await window.T.feeding;
+        await window.T.settle();
+        const last = window.T.el.calcdata[1];
+        return { lines: window.T.chart.linesOnlyDraws, drawn: last[last.length - 1].x, step: window.T.step() };
+    }""")
+    assert page.evaluate(ranges) == zoomed and zoomed[0][1] < out["step"] / 2, (zoomed, out)
+    assert out["drawn"] == out["step"] and out["lines"] > 0, out  # the data kept coming, and was drawn
+    page.evaluate("() => { window.T.bad.length = 0; }")  # points outside the zoomed view were meant to be
+    page.mouse.dblclick(x + 50, y + 50)  # Plotly's "reset axes"
+    follow = page.evaluate("""async () => {
+        await window.T.feed(600);
+        await window.T.settle();
+        return { x1: window.T.el._fullLayout.xaxis.range[1], step: window.T.step(), bad: window.T.bad };
+    }""")
+    assert follow["step"] <= follow["x1"] <= 1.34 * follow["step"] + 2 and follow["bad"] == [], follow
