@@ -440,8 +440,9 @@ export class PerEpochChart extends Chart {
 // While points stream in, the batch chart redraws only its lines (Plotly.animate without a
 // redraw): about a third of the main-thread time of a full Plotly.react, time a small machine
 // takes from the training run (bench_dashboard, part 1). That leaves the axes as they are, so it
-// is done only while every point fits them: a live chart's x axis reaches FOLLOW_HEADROOM past
-// the latest step and its y axis a margin past the loss's extremes (more below: a loss falls).
+// is done only while every point fits them: a live chart's x axis reaches the run's last step
+// (or FOLLOW_HEADROOM past the latest one) and its y axis a margin past the loss's extremes
+// (more below: a loss falls).
 // A full draw follows when a point would fall outside, when anything but the data changed, and
 // at least every FULL_DRAW_EVERY_MS; when the stream stops, one more fits the axes to the data.
 // SVG only: Plotly does not animate WebGL traces. A zoomed or panned view stays as the user left it.
@@ -501,6 +502,12 @@ export class BatchChart extends Chart {
     }, LIVE_GAP_MS + 50);
     this.updateCount();
     this.schedule();
+  }
+
+  // The step the run will end at (its start event says): a live chart's x axis reaches it at once.
+  setLastStep(id, step) {
+    const series = this.runs.get(String(id));
+    if (series) series.lastStep = step;
   }
 
   isLive() {
@@ -567,14 +574,19 @@ export class BatchChart extends Chart {
     return moved(full.xaxis, this.sentX) || moved(full.yaxis, this.sentY);
   }
 
-  // The x axis: fitted to the data, or while points stream in, reaching FOLLOW_HEADROOM past the
-  // latest step so that the lines can grow into it. Unchanged while the user's zoom holds.
+  // The x axis: fitted to the data, or while points stream in, reaching the step each run will
+  // end at (as its fitted axis will), or where that is unknown FOLLOW_HEADROOM past its latest
+  // step, so that the lines can grow into it. Unchanged while the user's zoom holds.
   xAxisRange() {
     if (this.userMovedAxes()) return rangeOf(this.sentX);
     if (!this.isLive() || this.renderer !== "svg") return { autorange: true };
-    let last = 0;
-    for (const series of this.runs.values()) if (series.x.length) last = Math.max(last, series.x[series.x.length - 1]);
-    return { range: [0, Math.ceil(last * (1 + FOLLOW_HEADROOM)) + 1], autorange: false };
+    let reach = 0;
+    for (const series of this.runs.values()) {
+      if (!series.x.length) continue;
+      const last = series.x[series.x.length - 1];
+      reach = Math.max(reach, series.lastStep >= last ? series.lastStep : Math.ceil(last * (1 + FOLLOW_HEADROOM)) + 1);
+    }
+    return { range: [0, reach], autorange: false };
   }
 
   setSmoothing(weight) {
@@ -853,6 +865,7 @@ export class RunCharts {
 
   // Feed a frame entry or a /metrics answer (same column arrays).
   ingest(id, chunk) {
+    if (chunk.start && num(chunk.start.total_steps) > 0) this.batch.setLastStep(id, num(chunk.start.total_steps));
     if (chunk.batch) this.batch.append(id, chunk.batch);
     if (chunk.epoch) this.epoch.append(id, chunk.epoch);
   }

@@ -90,3 +90,17 @@ def test_per_epoch_charts_redraw_at_most_once_a_second_while_the_batch_chart_kee
     assert epochs_after - epochs_before > 10, "too few epochs in the window to tell"
     assert epoch_after - epoch_before <= 4 < batch_after - batch_before, (batch_before, batch_after, epoch_before, epoch_after)
     live_server.api("POST", f"/api/runs/{run['id']}/cancel")
+
+
+def test_the_live_batch_chart_spans_the_whole_run_and_mostly_redraws_only_its_lines(watched, live_server):
+    """The run's start event tells the page its last step; the live x axis reaches it from the
+    start, so the lines grow into the axes and most draws redraw only them (Plotly.animate)."""
+    page = watched
+    live_server.wait_idle()
+    run = live_server.launch(**LONG)
+    page.goto(live_server.url + "/?renderer=svg")
+    page.wait_for_function("() => +document.querySelector('#batch-chart').dataset.linesOnlyDraws > 10")
+    x_range = page.evaluate("() => document.querySelector('#batch-chart')._fullLayout.xaxis.range")
+    assert live_server.run(run["id"])["status"] == "running", "the run ended before the check"
+    assert x_range == [0, total_steps(LONG)]
+    live_server.api("POST", f"/api/runs/{run['id']}/cancel")

@@ -145,9 +145,9 @@ LIVE_BATCH_CHART = """
       }
     };
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-    const feed = async (ms) => {
+    const feed = async (ms, lastStep = Infinity) => {
       const end = performance.now() + ms;
-      while (performance.now() < end) {
+      while (performance.now() < end && step < lastStep) {
         const steps = [], loss = [];
         for (let i = 0; i < 16; i++) {
           step += 1;
@@ -222,3 +222,23 @@ def test_a_live_batch_chart_keeps_the_users_zoom_while_points_stream_in(js, watc
         return { x1: window.T.el._fullLayout.xaxis.range[1], step: window.T.step(), bad: window.T.bad };
     }""")
     assert follow["step"] <= follow["x1"] <= 1.34 * follow["step"] + 2 and follow["bad"] == [], follow
+
+
+def test_a_live_batch_chart_whose_last_step_is_known_spans_the_whole_run_from_the_start(js):
+    """Given the step a run ends at (its start event's total_steps), the live x axis reaches it
+    at once: no full draw for the lines outgrowing the axis, and no jump when the run ends."""
+    out = js("charts", LIVE_BATCH_CHART + """
+        chart.setLastStep(1, 480);
+        const ranges = [];
+        const react = Plotly.react;
+        Plotly.react = async (...args) => { const r = await react(...args); ranges.push([...el._fullLayout.xaxis.range]); return r; };
+        await feed(10000, 480);
+        await settle();
+        await sleep(2600);  // the stream stopped
+        await settle();
+        return { ranges, bad, step, lines: chart.linesOnlyDraws };
+    """)
+    ranges = out["ranges"]
+    assert out["step"] == 480 and out["bad"] == [] and out["lines"] > 0, out
+    # The first draw (one append: not yet a stream) fits the data; every later one spans the run.
+    assert ranges[0][1] == 16 and all(r == [0, 480] for r in ranges[1:]) and len(ranges) >= 2, ranges
