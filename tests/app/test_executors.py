@@ -1,4 +1,5 @@
 """Executor plumbing without a cluster: batching, order checks, the factory and the serve flags."""
+import os
 import threading
 
 import pytest
@@ -7,6 +8,7 @@ from app import create_app
 from app.cli import main
 from app.executors import ExecutorError, ProcessExecutor, ThreadExecutor, WorkerLost, make_executor
 from app.executors.cluster import check_scheduler_address
+from app.executors.process import usable_cores
 from app.executors.remote import BackgroundSender, EventBatcher, InOrder, OutOfOrder, RemoteTraceback
 from engine import RunConfig, train
 from engine.data import DataError
@@ -124,7 +126,7 @@ def test_factory_names_and_errors(tmp_path):
     assert isinstance(make_executor("thread", None, 2), ThreadExecutor)
     process = make_executor("process", None, 3, tmp_path)
     assert isinstance(process, ProcessExecutor) and process.describe() == {
-        "executor": "process", "blas_threads_per_run": 1, "processes": 0}
+        "executor": "process", "blas_threads_per_run": 1, "processes": 0, "cores": []}
     process.close()
     with pytest.raises(ExecutorError, match="unknown executor 'ray'; choose one of thread, process, dask"):
         make_executor("ray", None)
@@ -175,6 +177,41 @@ def test_an_unreachable_scheduler_is_a_clear_error():
 
     with pytest.raises(ExecutorError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9 .*dask scheduler"):
         DaskExecutor("tcp://127.0.0.1:9", connect_timeout=1)
+
+
+def allowed_cores(pid: int) -> set[int]:
+    return set(os.sched_getaffinity(pid))
+
+
+@pytest.mark.skipif(len(usable_cores()) < 2, reason="pinning needs two cores; CI has two")
+def test_each_run_process_is_kept_to_a_core_of_its_own_and_its_replacement_gets_it_back(tmp_path):
+    cores = usable_cores()
+    executor = ProcessExecutor(tmp_path, workers=1)
+    try:
+        executor.prepare()
+        child = next(iter(executor._children))
+        assert allowed_cores(child.pid) == {cores[-1]}  # the highest-numbered core first
+        assert executor.describe()["cores"] == [cores[-1]]
+        child.process.kill()
+        child.process.join(10)
+        executor.prepare()  # the thread's next run gets a fresh child, on the core that came free
+        (replacement,) = [c for c in executor._children if c.alive()]
+        assert replacement is not child and allowed_cores(replacement.pid) == {cores[-1]}
+        done = executor.run(RunConfig(dataset="synthetic", train_size=100, epochs=1, hidden=8), lambda e: None,
+                            lambda: False)
+        assert done.kind == "done"
+    finally:
+        executor.close()
+
+
+def test_run_processes_are_not_pinned_when_workers_outnumber_the_cores_or_when_asked(tmp_path):
+    for executor in (ProcessExecutor(tmp_path, workers=len(usable_cores()) + 1), ProcessExecutor(tmp_path, pin=False)):
+        try:
+            executor.prepare()
+            child = next(iter(executor._children))
+            assert allowed_cores(child.pid) == set(usable_cores()) and executor.describe()["cores"] == []
+        finally:
+            executor.close()
 
 
 def test_an_error_in_the_run_process_comes_back_with_the_run_processs_traceback(tmp_path):
