@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "WORKERS": 1,
     "EXECUTOR": "process",  # or "thread" (in this process), "dask" (needs SCHEDULER)
     "SCHEDULER": None,  # a Dask scheduler's address, tcp://HOST:PORT
+    "PIN_RUNS": True,  # process executor: keep each run process to a core of its own when there are enough
     "QUEUE_LIMIT": 100,
     "PRELOAD_DATASET": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -35,7 +36,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     lab = Lab(app.config["DATABASE"], app.config["DATA_DIR"], int(app.config["WORKERS"]), int(app.config["QUEUE_LIMIT"]),
-              float(app.config["DB_TIMEOUT"]), app.config["EXECUTOR"], app.config["SCHEDULER"])
+              float(app.config["DB_TIMEOUT"]), app.config["EXECUTOR"], app.config["SCHEDULER"],
+              pin=bool(app.config["PIN_RUNS"]))
     app.extensions["normlab"] = lab
     init_security(app)
     api.init_errors(app)

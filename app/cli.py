@@ -310,7 +310,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         serve(args.host, args.port, args.db, args.data_dir, args.workers, args.queue_limit,
               preload=None if args.no_preload else "mnist", token=args.token, allowed_hosts=tuple(args.allow_host),
-              executor=args.executor, scheduler=args.scheduler)
+              executor=args.executor, scheduler=args.scheduler, pin=not args.no_pin)
     except (StoreError, ExecutorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -378,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "so serving pages never slows training), thread (in this process), "
                         "dask (on a Dask cluster; needs --scheduler)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, tcp://HOST:PORT (with --executor dask)")
+    p.add_argument("--no-pin", action="store_true",
+                   help="let the OS move run processes between cores (by default, with --executor process, each is "
+                        "kept to a core of its own when there are as many cores as workers)")
     p.add_argument("--queue-limit", type=int, default=100, help="runs that may wait in the queue (default 100)")
     p.add_argument("--no-preload", action="store_true", help="do not load MNIST at start-up")
     p.add_argument("--token", default=os.environ.get("NORMLAB_TOKEN"),

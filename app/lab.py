@@ -20,7 +20,8 @@ class Lab:
     """What one dashboard process owns; reachable as ``app.extensions["normlab"]``."""
 
     def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int,
-                 db_timeout: float = 10.0, executor: str = "process", scheduler: str | None = None):
+                 db_timeout: float = 10.0, executor: str = "process", scheduler: str | None = None,
+                 pin: bool = True):
         self.store = Store(database, db_timeout)
         self.store.initialize()
         try:
@@ -31,7 +32,7 @@ class Lab:
         self.data_progress: dict[str, dict[str, Any]] = {}
         self.datasets = DatasetCache(data_dir, self._on_data_progress)
         try:
-            self.executor = make_executor(executor, self.datasets, workers, data_dir, scheduler)
+            self.executor = make_executor(executor, self.datasets, workers, data_dir, scheduler, pin)
         except Exception:
             self.store.close()
             raise

@@ -46,7 +46,7 @@ def is_loopback(host: str) -> bool:
 
 def serve(host: str, port: int, database: Path, data_dir: str | None, workers: int, queue_limit: int,
           preload: str | None = "mnist", token: str | None = None, allowed_hosts: tuple[str, ...] = (),
-          executor: str = "thread", scheduler: str | None = None) -> None:
+          executor: str = "thread", scheduler: str | None = None, pin: bool = True) -> None:
     """Build the app and serve it with a threaded Werkzeug server (never the debugger) until Ctrl-C.
 
     Beyond loopback a token is always required (made up when not given), as Jupyter does.
@@ -61,7 +61,7 @@ def serve(host: str, port: int, database: Path, data_dir: str | None, workers: i
     app = create_app({"DATABASE": str(database), "DATA_DIR": data_dir, "WORKERS": workers, "TOKEN": token,
                       "DB_TIMEOUT": db_timeout_from_env(),
                       "ALLOWED_HOSTS": allowed_hosts, "QUEUE_LIMIT": queue_limit, "PRELOAD_DATASET": preload,
-                      "EXECUTOR": executor, "SCHEDULER": scheduler})
+                      "EXECUTOR": executor, "SCHEDULER": scheduler, "PIN_RUNS": pin})
     lab = app.extensions["normlab"]
     if lab.interrupted:
         log.info("marked %d run(s) interrupted: the server stopped while they ran", len(lab.interrupted))

@@ -21,14 +21,15 @@ from .process import ProcessExecutor  # noqa: E402  (after ExecutorError, which 
 
 
 def make_executor(name: str, datasets, workers: int = 1, data_dir: str | Path | None = None,
-                  scheduler: str | None = None) -> Executor:
-    """The executor called ``name``: process (the default: ``workers`` child processes), thread or dask (needs ``scheduler``)."""
+                  scheduler: str | None = None, pin: bool = True) -> Executor:
+    """The executor called ``name``: process (the default: ``workers`` child processes, each kept to a core
+    of its own when ``pin`` and there are enough cores), thread or dask (needs ``scheduler``)."""
     if scheduler and name != "dask":
         raise ExecutorError(f"a scheduler address is only used with the dask executor, not {name!r}")
     if name == "thread":
         return ThreadExecutor(datasets, workers)
     if name == "process":
-        return ProcessExecutor(data_dir, workers)
+        return ProcessExecutor(data_dir, workers, pin)
     if name == "dask":
         if not scheduler:
             raise ExecutorError("the dask executor needs the scheduler's address, e.g. tcp://10.0.0.5:8786")

@@ -205,7 +205,8 @@ def test_each_run_process_is_kept_to_a_core_of_its_own_and_its_replacement_gets_
 
 
 def test_run_processes_are_not_pinned_when_workers_outnumber_the_cores_or_when_asked(tmp_path):
-    for executor in (ProcessExecutor(tmp_path, workers=len(usable_cores()) + 1), ProcessExecutor(tmp_path, pin=False)):
+    app = create_app({"DATABASE": str(tmp_path / "db.sqlite"), "PIN_RUNS": False})  # what serve --no-pin sets
+    for executor in (ProcessExecutor(tmp_path, workers=len(usable_cores()) + 1), app.extensions["normlab"].executor):
         try:
             executor.prepare()
             child = next(iter(executor._children))
