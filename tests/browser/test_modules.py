@@ -85,20 +85,26 @@ def test_frames_overlapping_what_is_held_are_trimmed_and_gaps_resubscribe(js):
     assert got["last"] == 16
 
 
-def test_a_chart_draws_at_once_the_first_time_even_one_that_redraws_once_a_second(js):
-    """Per-epoch charts wait a second between draws; the first draw, right after a page's
-    load (performance.now() near 0), must not wait for a previous draw that never was."""
-    waited = js("charts", """
-        await new Promise((resolve, reject) => {
+def plotly_and_chart_box(width: int) -> str:
+    """Page code that loads Plotly.js, then makes `el`, a chart container `width` px wide."""
+    return f"""
+        await new Promise((resolve, reject) => {{
           const script = document.createElement("script");
           script.src = "/static/vendor/plotly.min.js";
           script.onload = resolve;
           script.onerror = reject;
           document.head.append(script);
-        });
+        }});
         const el = document.createElement("div");
-        el.style.cssText = "width: 400px; height: 300px";
+        el.style.cssText = "width: {width}px; height: 300px";
         document.body.append(el);
+    """
+
+
+def test_a_chart_draws_at_once_the_first_time_even_one_that_redraws_once_a_second(js):
+    """Per-epoch charts wait a second between draws; the first draw, right after a page's
+    load (performance.now() near 0), must not wait for a previous draw that never was."""
+    waited = js("charts", plotly_and_chart_box(400) + """
         const realNow = performance.now.bind(performance);
         performance.now = () => 0;  // as if the page had only just loaded
         const chart = new m.EpochChart(el);
@@ -113,20 +119,10 @@ def test_a_chart_draws_at_once_the_first_time_even_one_that_redraws_once_a_secon
     assert waited < 600, f"the chart's first draw came {waited:.0f} ms after its data"
 
 
-# A light page with Plotly.js and one SVG batch chart fed like a live run: `feed(ms, from)` appends
-# 16 steps every 50 ms for `ms` milliseconds. After each draw, `bad` gets any drawn point the axes
+# A light page with Plotly.js and one SVG batch chart fed like a live run: `feed(ms, lastStep)`
+# appends 16 steps every 50 ms for `ms` milliseconds or until `lastStep`. After each draw, `bad` gets any drawn point the axes
 # do not show and any draw that did not end at the latest step the chart had when it began.
-LIVE_BATCH_CHART = """
-    await new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = "/static/vendor/plotly.min.js";
-      script.onload = resolve;
-      script.onerror = reject;
-      document.head.append(script);
-    });
-    const el = document.createElement("div");
-    el.style.cssText = "width: 800px; height: 300px";
-    document.body.append(el);
+LIVE_BATCH_CHART = plotly_and_chart_box(800) + """
     const chart = new m.BatchChart(el, { renderer: "svg" });
     chart.ensure(1, { label: "L2 λ=0.01", color: "#4e79a7" });
     const bad = [];
