@@ -11,6 +11,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from . import create_app
+from .executors.process import keep_threads_off
 
 log = logging.getLogger("normlab")
 
@@ -65,10 +66,13 @@ def serve(host: str, port: int, database: Path, data_dir: str | None, workers: i
     lab = app.extensions["normlab"]
     if lab.interrupted:
         log.info("marked %d run(s) interrupted: the server stopped while they ran", len(lab.interrupted))
+    own_cores = keep_threads_off(lab.executor.reserved_cores())
     server = make_server(host, port, app, threaded=True)
     query = f"?token={token}" if token else ""
     log.info("normlab dashboard: http://%s:%d/%s  (database %s; Ctrl-C to stop)", host, server.server_port, query, database)
     log.info("runs execute with: %s", ", ".join(f"{k} {v}" for k, v in lab.executor.describe().items()))
+    if own_cores:
+        log.info("the server's own threads keep to core(s) %s, off the runs' cores", ", ".join(map(str, own_cores)))
     try:
         server.serve_forever()
     except KeyboardInterrupt:

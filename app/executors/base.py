@@ -32,6 +32,10 @@ class Executor(Protocol):
         (e.g. start the process the thread's runs will train in) so a run does not wait."""
 
 
+    def reserved_cores(self) -> list[int]:
+        """The cores of this machine kept for runs alone ([] when runs train elsewhere or anywhere):
+        ``normlab serve`` keeps its own threads off them."""
+
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event: ...
 
     def close(self) -> None: ...

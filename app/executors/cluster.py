@@ -89,6 +89,9 @@ class DaskExecutor:
     def prepare(self) -> None:
         pass  # the cluster's workers are up already
 
+    def reserved_cores(self) -> list[int]:
+        return []  # runs train on the cluster's machines
+
     def describe(self) -> dict:
         try:  # bounded: a status page must not hang on an unreachable scheduler
             workers = len(self.client.nthreads(callback_timeout=2))

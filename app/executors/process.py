@@ -12,6 +12,8 @@ one first. A training run is one busy thread; left free, the scheduler moves it 
 whenever a watching browser's threads wake, and each move costs it its warm caches:
 bench_dashboard part 1 measured a watched run ~7 % slower in CPU seconds unpinned, and no slower
 pinned. With more workers than cores nothing is pinned.
+``normlab serve`` also keeps its own threads off those cores when any is left
+(``keep_threads_off``): they preempted a run on its core ~1 % of its time (sched_switch trace).
 
 Children are started with the *spawn* method (a fresh interpreter), never fork: forking a
 threaded server copies locks held by other threads. A child serves one run at a time for the
@@ -47,6 +49,28 @@ def usable_cores() -> list[int]:
     if hasattr(os, "sched_getaffinity"):
         return sorted(os.sched_getaffinity(0))
     return list(range(os.cpu_count() or 1))
+
+
+def keep_threads_off(cores: set[int] | list[int]) -> list[int]:
+    """Keep every thread of this process, and those it starts later, off ``cores``; the cores it
+    keeps, or [] when none would be left (or the platform cannot say) and nothing changed.
+
+    For the process that owns the server (``normlab serve``): its page, socket and store threads
+    then never take the core a run process is kept to. On Linux affinity is per thread and a new
+    thread inherits its creator's, so every current thread is set (twice over, for threads started
+    meanwhile)."""
+    if not hasattr(os, "sched_setaffinity") or not cores:
+        return []
+    keep = sorted(set(usable_cores()) - set(cores))
+    if not keep:
+        return []
+    for _ in range(2):
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                os.sched_setaffinity(int(task.name), keep)
+            except OSError:  # the thread ended meanwhile
+                pass
+    return keep
 
 
 class _Child:
@@ -116,6 +140,10 @@ class ProcessExecutor:
             alive = [child for child in self._children if child.alive()]
         return {"executor": self.name, "blas_threads_per_run": 1, "processes": len(alive),
                 "cores": sorted(child.core for child in alive if child.core is not None)}
+
+    def reserved_cores(self) -> list[int]:
+        """The cores run processes are kept to, one per worker ([] when none is pinned)."""
+        return self._cores[:self.workers]
 
     def prepare(self) -> None:
         """Start this thread's child now: its interpreter and imports take about a second."""

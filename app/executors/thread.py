@@ -26,6 +26,9 @@ class ThreadExecutor:
     def describe(self) -> dict:
         return {"executor": self.name}
 
+    def reserved_cores(self) -> list[int]:
+        return []  # runs train in this process's threads, anywhere
+
     def prepare(self) -> None:
         """Compile the engine's kernels before the first run (a few seconds after an install)."""
         warm_up()

@@ -1,6 +1,14 @@
 """Executor plumbing without a cluster: batching, order checks, the factory and the serve flags."""
+import json
 import os
+import re
+import signal
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +237,47 @@ def test_an_error_in_the_run_process_comes_back_with_the_run_processs_traceback(
         assert done.kind == "done"
     finally:
         executor.close()
+
+
+def _serve_until_its_run_process_is_up(tmp_path, *flags):
+    """`normlab serve` in its own process, once its run process is up: (process, base url, child pid)."""
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(tmp_path / "db.sqlite"), "--port", "0",
+                             "--no-preload", *flags], stderr=subprocess.PIPE, text=True)
+    url = None
+    while url is None:
+        line = proc.stderr.readline()
+        assert line, "the server ended before it listened"
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+        url = found and found.group(1)
+    proc.drain = threading.Thread(target=proc.stderr.read, daemon=True)  # keep the pipe from filling
+    proc.drain.start()
+    deadline = time.monotonic() + 60
+    while not (status := json.load(urllib.request.urlopen(url + "/api/status", timeout=10)))["processes"]:
+        assert time.monotonic() < deadline, "no run process came up"
+        time.sleep(0.1)
+    children = [int(pid) for task in Path(f"/proc/{proc.pid}/task").iterdir()
+                for pid in (task / "children").read_text().split()]
+    return proc, status, children
+
+
+def _thread_cores(pid: int) -> set[frozenset[int]]:
+    return {frozenset(allowed_cores(int(tid.name))) for tid in Path(f"/proc/{pid}/task").iterdir()}
+
+
+@pytest.mark.skipif(len(usable_cores()) < 2, reason="pinning needs two cores; CI has two")
+@pytest.mark.parametrize("flags", [(), ("--no-pin",)])
+def test_serve_keeps_its_own_threads_off_the_core_its_run_process_is_kept_to(tmp_path, flags):
+    cores = usable_cores()
+    proc, status, children = _serve_until_its_run_process_is_up(tmp_path, *flags)
+    try:
+        if flags:  # --no-pin: the scheduler's choice, everywhere
+            assert _thread_cores(proc.pid) == {frozenset(cores)}
+            return
+        run_cores = {frozenset(allowed_cores(child)) for child in children}
+        assert frozenset([cores[-1]]) in run_cores and status["cores"] == [cores[-1]]
+        assert _thread_cores(proc.pid) == {frozenset(cores[:-1])}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+        proc.drain.join(10)
+        proc.stderr.close()
