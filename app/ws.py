@@ -21,9 +21,9 @@ sock = Sock()
 bp = Blueprint("ws", __name__)
 
 MAX_FRAMES_PER_SECOND = 20
-# Frames leave at least this far apart: 10 % above 1/MAX, so that delivery jitter (a frame held
-# up, the next one on time) cannot show a client 21 frames within one second.
-FRAME_INTERVAL = 1.1 / MAX_FRAMES_PER_SECOND
+# Frames leave at least 10 % more than 1/rate apart, so that delivery jitter (a frame held up,
+# the next one on time) cannot show a client 21 frames within one second.
+FRAME_SPACING = 1.1
 POLL_SECONDS = 0.05
 # With nothing new to send, look again this soon (a run's new events are sealed every 50 ms).
 IDLE_LOOK_SECONDS = 0.025
@@ -63,6 +63,7 @@ class StreamClient:
         self.lab = lab
         self.subscriptions: dict[int, Subscription] = {}
         self.notice_version = lab.hub.notice_version
+        self.frame_interval = FRAME_SPACING / MAX_FRAMES_PER_SECOND
 
     def serve(self) -> None:
         self.send({"type": "hello", "max_frames_per_second": MAX_FRAMES_PER_SECOND})
@@ -76,7 +77,7 @@ class StreamClient:
             now = time.monotonic()
             if now >= next_look:
                 sent = self.send_updates(now)
-                next_look = now + (FRAME_INTERVAL if sent else IDLE_LOOK_SECONDS)
+                next_look = now + (self.frame_interval if sent else IDLE_LOOK_SECONDS)
 
     def send(self, message: dict[str, Any]) -> None:
         self.ws.send(json.dumps(message, separators=(",", ":"), allow_nan=False))
@@ -110,6 +111,10 @@ class StreamClient:
             stamp = message.get("time")
             finite = isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and math.isfinite(stamp)
             self.send({"type": "pong", "time": stamp if finite else None})
+        elif kind == "rate":
+            rate = parse_rate(message.get("max_frames_per_second"))
+            self.frame_interval = FRAME_SPACING / rate
+            self.send({"type": "rate", "max_frames_per_second": rate})
         elif kind == "unsubscribe":
             runs = message.get("runs")
             if not isinstance(runs, list):
@@ -117,7 +122,7 @@ class StreamClient:
             for run_id in runs:
                 self.subscriptions.pop(parse_run_id(run_id), None)
         else:
-            raise MessageError(f"unknown message type {str(kind)[:40]!r}; expected subscribe, unsubscribe or ping", "type")
+            raise MessageError(f"unknown message type {str(kind)[:40]!r}; expected subscribe, unsubscribe, rate or ping", "type")
 
     # -- server messages -------------------------------------------------------------
     def send_updates(self, now: float) -> bool:
@@ -187,6 +192,15 @@ def parse_run_id(value: Any) -> int:
 def parse_seq(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value < 2**62:
         raise MessageError(f"a sequence number must be a whole number ≥ -1, got {str(value)[:40]!r}", "runs")
+    return value
+
+
+def parse_rate(value: Any) -> int | float:
+    """A socket's frame rate: a number from 1 to MAX_FRAMES_PER_SECOND."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not number or not 1 <= value <= MAX_FRAMES_PER_SECOND:
+        raise MessageError(f'"max_frames_per_second" must be a number from 1 to {MAX_FRAMES_PER_SECOND}, '
+                           f"got {str(value)[:40]!r}", "max_frames_per_second")
     return value
 
 

@@ -9,10 +9,12 @@ Run by hand (never by CI), with Debian's chromium and the Python Playwright pack
    batch 64, --epochs epochs) through `python -m app.cli train --json` (the "done" line's
    `seconds`), and in `normlab serve` (its own process) with no viewer, with one plain WebSocket
    client (server-side streaming cost only), with a headless chromium page on `/` that handles
-   every frame but draws nothing (Plotly.react and .animate no-ops: "nodraw"), and with that page watching it
-   live: the engine's own `seconds` (GET /api/runs/<id>). The variants (--variants) are run in
-   rotating order, --pairs rounds. Target: watched ≤ 1.05 × CLI, judged on the median of the
-   per-round watched/CLI ratios, printed with its 90 % bootstrap interval: this machine's speed
+   every frame but draws nothing (Plotly.react and .animate no-ops: "nodraw"), with that page watching it
+   live ("watched", driven by Playwright), and with a chromium started on `/` with no automation
+   client attached during the run ("plain", see PlainChromium): the engine's own `seconds` (GET
+   /api/runs/<id>). The variants (--variants) are run in rotating order, --pairs rounds. Target:
+   a run watched in a browser ≤ 1.05 × CLI, judged on the median of the per-round plain/CLI
+   ratios (watched/CLI printed too), with its 90 % bootstrap interval: this machine's speed
    drifts by ±25 % over seconds to minutes, which pairing runs of one round cancels and the
    ratio of whole-run medians does not. Per run, CPU seconds of the server, of
    the browser (by chromium process type) and of everything else on the machine (from /proc) are
@@ -56,6 +58,7 @@ are recorded with a PerformanceObserver.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -865,6 +868,33 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
             writes.append((time.perf_counter() - t0, len(events)))
 
     lab.store.record = record
+    with threads_kept_off(lab.executor.reserved_cores()):  # as `normlab serve` keeps its threads
+        return latency_report(args, browser, lab, app, published, writes)
+
+
+@contextlib.contextmanager
+def threads_kept_off(cores: list[int]):
+    """This process's threads kept off ``cores`` (app.executors.process.keep_threads_off), as
+    `normlab serve` keeps the server's, and given every core back afterwards: later parts start
+    servers as child processes, which would inherit the restriction."""
+    from app.executors.process import keep_threads_off, usable_cores
+
+    before = usable_cores()
+    keep_threads_off(cores)
+    try:
+        yield
+    finally:
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                os.sched_setaffinity(int(task.name), before)
+            except OSError:
+                pass
+
+
+def latency_report(args, browser: Browser, lab, app, published: dict, writes: list) -> list[str]:
+    """Part 2 proper: a watched run on the in-process server, its delays, frames and draws."""
+    from werkzeug.serving import make_server
+
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -968,7 +998,8 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
     else:
         pipe_ms, origin = 0.0, "batch event in the engine (its thread publishes it)"
     out += [f"2. Latency, {origin} → its point drawn (normlabStats.drawLog), server in the bench "
-            f"process, executor {args.executor}, {args.latency_epochs} epochs watched on / ({len(pub)} batch events, "
+            f"process (its threads on cores {','.join(map(str, sorted(os.sched_getaffinity(0))))}, as normlab serve's), "
+            f"executor {args.executor}, {args.latency_epochs} epochs watched on / ({len(pub)} batch events, "
             f"engine {engine_seconds:.2f} s, renderer {renderer})",
             f"  all points:        p50 {pct(lat, 50):6.0f} ms · p95 {pct(lat, 95):6.0f} ms · max {maxn(lat):6.0f} ms  "
             f"target p95 (+ {pipe_ms:.0f} ms) ≤ 250 ms  {'PASS' if pct(lat, 95) + pipe_ms <= 250 else 'MISS'}"

@@ -97,9 +97,9 @@ def fuzz_server(tmp_path_factory):
     server.stop()
 
 
-messages = st.fixed_dictionaries({"type": st.sampled_from(["subscribe", "unsubscribe", "ping", "other"]) | any_json},
+messages = st.fixed_dictionaries({"type": st.sampled_from(["subscribe", "unsubscribe", "rate", "ping", "other"]) | any_json},
                                  optional={"runs": any_json | st.dictionaries(st.text(max_size=8), any_json, max_size=3),
-                                           "time": any_json})
+                                           "time": any_json, "max_frames_per_second": any_json})
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

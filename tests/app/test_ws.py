@@ -162,3 +162,22 @@ def test_hello_then_bad_messages_get_an_error_and_the_socket_stays_usable(live_s
     viewer.until_final(run["id"])
     assert viewer.messages[0] == {"type": "hello", "max_frames_per_second": 20}
     viewer.close()
+
+
+def test_a_client_can_ask_for_fewer_frames_and_bad_rates_are_refused(live_server):
+    viewer = Viewer(live_server)
+    viewer.wait_hello()
+    for bad in (0, 0.5, 21, "fast", True, None, [5]):
+        viewer.ws.send(json.dumps({"type": "rate", "max_frames_per_second": bad}))
+        wait_for(lambda: viewer.next(1.0) and viewer.messages[-1]["type"] == "error", message="an error")
+        assert viewer.messages[-1]["field"] == "max_frames_per_second" and "from 1 to 20" in viewer.messages[-1]["error"]
+    viewer.ws.send(json.dumps({"type": "rate", "max_frames_per_second": 4}))
+    wait_for(lambda: viewer.next(1.0) and viewer.messages[-1]["type"] == "rate", message="the rate answer")
+    assert viewer.messages[-1] == {"type": "rate", "max_frames_per_second": 4}
+    run = post(live_server, "/api/runs", {**STREAMED, "epochs": 40, "hidden": 64})  # ~1.5 s of training
+    viewer.subscribe({run["id"]: -1})
+    viewer.until_final(run["id"])
+    assert viewer.seqs[run["id"]] == list(range(total_events(live_server, run["id"])))  # every point still, in fewer frames
+    times = viewer.frame_times
+    assert len(times) > 2 and max(sum(1 for u in times if t <= u < t + 1.0) for t in times) <= 4
+    viewer.close()

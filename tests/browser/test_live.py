@@ -1,6 +1,8 @@
 """Watching runs live: a reload or a dropped socket mid-run loses nothing and repeats nothing; cancel works."""
 from __future__ import annotations
 
+import json
+
 from playwright.sync_api import expect
 
 from .support import WATCHABLE, total_steps
@@ -103,4 +105,28 @@ def test_the_live_batch_chart_spans_the_whole_run_and_mostly_redraws_only_its_li
     x_range = page.evaluate("() => document.querySelector('#batch-chart')._fullLayout.xaxis.range")
     assert live_server.run(run["id"])["status"] == "running", "the run ended before the check"
     assert x_range == [0, total_steps(LONG)]
+    live_server.api("POST", f"/api/runs/{run['id']}/cancel")
+
+
+def test_the_page_asks_for_eight_frames_a_second_and_draws_them_as_they_come(watched, live_server):
+    """Drawing less often leaves more CPU to training on a small machine; the page asks the server
+    for 8 frames a second (README, "rate") and its batch chart draws as they come."""
+    page = watched
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    live_server.wait_idle()
+    run = live_server.launch(**LONG)
+    page.goto(live_server.url + "/")
+    page.wait_for_function("() => +document.querySelector('#batch-chart').dataset.points > 100")
+    state = "() => [+document.querySelector('#batch-chart').dataset.draws, Date.now()]"
+    draws_before, start = page.evaluate(state)
+    page.wait_for_timeout(2000)
+    draws_after, end = page.evaluate(state)
+    assert live_server.run(run["id"])["status"] == "running", "the run ended inside the 2 s window"
+    assert {"type": "rate", "max_frames_per_second": 8} in [json.loads(m) for m in sent]
+    # when the page handled each frame (one entry per run per frame; one run here). A busy page may
+    # handle two frames close together; the server's spacing is tested in tests/app/test_ws.py.
+    got = [t for t in page.evaluate("() => normlabStats.frameLog.map((f) => f[0])") if start <= t <= end]
+    assert 8 <= len(got) <= 2 * 8 + 2, got
+    assert draws_after - draws_before >= len(got) // 2, (draws_after - draws_before, len(got))
     live_server.api("POST", f"/api/runs/{run['id']}/cancel")
