@@ -190,6 +190,17 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def waited_for_cpu(pid: int) -> float:
+    """Seconds the threads of one process have spent runnable but not running (/proc schedstat)."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return total / 1e9
+
+
 def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -237,6 +248,9 @@ class CpuMeter:
         self.server_pid = server_pid
         self.runs_of = runs_of or server_pid  # whose Python child processes are the run processes
 
+    def run_pids(self) -> list[int]:
+        return [p for p in descendants(self.runs_of) if _is_python(p)] if self.runs_of else []
+
     def snapshot(self) -> dict:
         own = resource.getrusage(resource.RUSAGE_SELF)
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -244,7 +258,8 @@ class CpuMeter:
         return {"wall": time.monotonic(), "busy": busy, "steal": steal,
                 "bench": own.ru_utime + own.ru_stime, "cli": kids.ru_utime + kids.ru_stime,
                 "server": proc_cpu(self.server_pid) if self.server_pid else 0.0,
-                "runs": sum(proc_cpu(p) for p in descendants(self.runs_of) if _is_python(p)) if self.runs_of else 0.0,
+                "runs": sum(proc_cpu(p) for p in self.run_pids()),
+                "runs_waited": sum(waited_for_cpu(p) for p in self.run_pids()),
                 "browser": chromium_cpu(),
                 "driver": sum(proc_cpu(p) for p in descendants(os.getpid()) if _is_node(p))}
 
@@ -257,7 +272,7 @@ class CpuMeter:
         browser: dict[str, float] = {}
         for pid, (kind, cpu) in b["browser"].items():  # per process: ones that ended meanwhile are not counted
             browser[kind] = browser.get(kind, 0.0) + cpu - a["browser"].get(pid, (kind, 0.0))[1]
-        d = {k: b[k] - a[k] for k in ("wall", "busy", "steal", "bench", "cli", "server", "runs", "driver")}
+        d = {k: b[k] - a[k] for k in ("wall", "busy", "steal", "bench", "cli", "server", "runs", "runs_waited", "driver")}
         d["browser"] = sum(browser.values())
         d["browser_by_type"] = browser
         d["others"] = max(0.0, d["busy"] - d["bench"] - d["cli"] - d["server"] - d["runs"] - d["browser"] - d["driver"])
@@ -285,7 +300,8 @@ def _is_node(pid: int) -> bool:
 def cpu_line(c: dict) -> str:
     w = c["wall"]
     by = ", ".join(f"{k} {v:.1f}" for k, v in sorted(c["browser_by_type"].items(), key=lambda kv: -kv[1]) if v >= 0.05)
-    parts = [f"wall {w:5.1f} s", f"server {c['server']:5.1f}", f"its run processes {c['runs']:5.1f}",
+    parts = [f"wall {w:5.1f} s", f"server {c['server']:5.1f}",
+             f"its run processes {c['runs']:5.1f} (waited {c['runs_waited']:.2f} s for a CPU)",
              f"cli {c['cli']:5.1f}", f"bench {c['bench']:4.1f}",
              f"browser {c['browser']:5.1f}" + (f" ({by})" if by else ""),
              f"others {c['others']:5.1f} (= {c['others'] / w:.2f} cores)", f"steal {c['steal']:.1f}"]
@@ -591,6 +607,7 @@ def bench_overhead(args, browser: Browser, tmp: Path) -> tuple[list[str], ServeP
     ctx.close()
     variants = args.variants
     times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    waited: dict[str, list[float]] = {v: [] for v in VARIANTS}  # share of the run its process waited for a CPU
     lines = []
     for r in range(args.pairs):
         order = variants[r % len(variants):] + variants[:r % len(variants)]
@@ -612,9 +629,11 @@ def bench_overhead(args, browser: Browser, tmp: Path) -> tuple[list[str], ServeP
             if ctx is not None:
                 ctx.close()
             times[v].append(seconds)
+            if v != "cli":
+                waited[v].append(c["runs_waited"] / seconds)
             notes = "; ".join(x for x in (note, quiet) if x)
             lines.append(f"  round {r + 1} {v:8s} {seconds:7.2f} s   {cpu_line(c)}{noisy(c)}" + (f"   [{notes}]" if notes else ""))
-    return overhead_report(args, times, lines), server
+    return overhead_report(args, times, lines, waited), server
 
 
 def paired_ratios(times: dict[str, list[float]], num: str, den: str) -> list[float]:
@@ -643,7 +662,7 @@ def verdict_lines(times: dict[str, list[float]], viewer: str, med: dict[str, flo
             f"    per round: {fmt_list(pair, '.3f')}; ratio of the medians {med[viewer] / med['cli']:.3f}×"]
 
 
-def overhead_report(args, times: dict[str, list[float]], lines: list[str]) -> list[str]:
+def overhead_report(args, times: dict[str, list[float]], lines: list[str], waited: dict[str, list[float]]) -> list[str]:
     """Part 1's verdict. The target is judged on the median of per-round watched/CLI ratios with
     its 90 % bootstrap interval: single runs here drift by ±25 % within minutes, so the ratio of
     whole-run medians mostly measures the machine."""
@@ -671,6 +690,11 @@ def overhead_report(args, times: dict[str, list[float]], lines: list[str]) -> li
             pair = paired_ratios(times, num, den)
             out.append(f"  {num} / {den}: median of per-round ratios {statistics.median(pair):.3f}× "
                        f"(per round: {fmt_list(pair, '.3f')})  {what}")
+    shares = [f"{v} {statistics.median(waited[v]):.1%} ({min(waited[v]):.1%}–{max(waited[v]):.1%})"
+              for v in args.variants if waited[v]]
+    if shares:
+        out.append("  the run process waited for a CPU (runnable, not running; /proc schedstat), share of the run, "
+                   "median (range): " + ", ".join(shares))
     out += [f"  per run (CPU seconds during the run; 'others' = everything on the machine not ours, i.e. other sessions; "
             f"NOISY: others > {NOISY_CORES} cores):", *lines]
     return out
