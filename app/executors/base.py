@@ -31,7 +31,6 @@ class Executor(Protocol):
         """Called by each worker thread once, before it waits for its first run: get ready
         (e.g. start the process the thread's runs will train in) so a run does not wait."""
 
-
     def reserved_cores(self) -> list[int]:
         """The cores of this machine kept for runs alone ([] when runs train elsewhere or anywhere):
         ``normlab serve`` keeps its own threads off them."""

@@ -11,9 +11,9 @@ at least two), each child is kept to one core (``sched_setaffinity``), the highe
 one first. A training run is one busy thread; left free, the scheduler moves it between cores
 whenever a watching browser's threads wake, and each move costs it its warm caches:
 bench_dashboard part 1 measured a watched run ~7 % slower in CPU seconds unpinned, and no slower
-pinned. With more workers than cores nothing is pinned.
-``normlab serve`` also keeps its own threads off those cores when any is left
-(``keep_threads_off``): they preempted a run on its core ~1 % of its time (sched_switch trace).
+pinned. With more workers than cores nothing is pinned. When a core is left over, ``normlab
+serve`` keeps its own threads off the runs' cores (``keep_threads_off``): a sched_switch trace
+showed them preempting a pinned run ~1 % of its time.
 
 Children are started with the *spawn* method (a fresh interpreter), never fork: forking a
 threaded server copies locks held by other threads. A child serves one run at a time for the
