@@ -1,4 +1,5 @@
 """Executor plumbing without a cluster: batching, order checks, the factory and the serve flags."""
+import contextlib
 import json
 import os
 import re
@@ -239,45 +240,65 @@ def test_an_error_in_the_run_process_comes_back_with_the_run_processs_traceback(
         executor.close()
 
 
-def _serve_until_its_run_process_is_up(tmp_path, *flags):
-    """`normlab serve` in its own process, once its run process is up: (process, base url, child pid)."""
+@contextlib.contextmanager
+def _served(tmp_path, *flags):
+    """`normlab serve` in its own process, once its run process is up: (process, GET /api/status)."""
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(tmp_path / "db.sqlite"), "--port", "0",
                              "--no-preload", *flags], stderr=subprocess.PIPE, text=True)
-    url = None
-    while url is None:
-        line = proc.stderr.readline()
-        assert line, "the server ended before it listened"
-        found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
-        url = found and found.group(1)
-    proc.drain = threading.Thread(target=proc.stderr.read, daemon=True)  # keep the pipe from filling
-    proc.drain.start()
-    deadline = time.monotonic() + 60
-    while not (status := json.load(urllib.request.urlopen(url + "/api/status", timeout=10)))["processes"]:
-        assert time.monotonic() < deadline, "no run process came up"
-        time.sleep(0.1)
-    children = [int(pid) for task in Path(f"/proc/{proc.pid}/task").iterdir()
-                for pid in (task / "children").read_text().split()]
-    return proc, status, children
+    try:
+        url = None
+        while url is None:
+            line = proc.stderr.readline()
+            assert line, "the server ended before it listened"
+            found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+            url = found and found.group(1)
+        drain = threading.Thread(target=proc.stderr.read, daemon=True)  # keep the pipe from filling
+        drain.start()
+        deadline = time.monotonic() + 60
+        while not (status := json.load(urllib.request.urlopen(url + "/api/status", timeout=10)))["processes"]:
+            assert time.monotonic() < deadline, "no run process came up"
+            time.sleep(0.1)
+        yield proc, status
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stderr.close()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+        except OSError:  # it ended meanwhile
+            pass
+    return out
 
 
 def _thread_cores(pid: int) -> set[frozenset[int]]:
-    return {frozenset(allowed_cores(int(tid.name))) for tid in Path(f"/proc/{pid}/task").iterdir()}
+    """The sets of cores the threads of a process may use (threads that end meanwhile are left out)."""
+    out = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out.add(frozenset(allowed_cores(int(task.name))))
+        except OSError:
+            pass
+    return out
 
 
 @pytest.mark.skipif(len(usable_cores()) < 2, reason="pinning needs two cores; CI has two")
 @pytest.mark.parametrize("flags", [(), ("--no-pin",)])
 def test_serve_keeps_its_own_threads_off_the_core_its_run_process_is_kept_to(tmp_path, flags):
     cores = usable_cores()
-    proc, status, children = _serve_until_its_run_process_is_up(tmp_path, *flags)
-    try:
+    with _served(tmp_path, *flags) as (proc, status):
         if flags:  # --no-pin: the scheduler's choice, everywhere
             assert _thread_cores(proc.pid) == {frozenset(cores)}
             return
-        run_cores = {frozenset(allowed_cores(child)) for child in children}
+        run_cores = {frozenset(allowed_cores(child)) for child in _children(proc.pid)}
         assert frozenset([cores[-1]]) in run_cores and status["cores"] == [cores[-1]]
         assert _thread_cores(proc.pid) == {frozenset(cores[:-1])}
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
-        proc.drain.join(10)
-        proc.stderr.close()
