@@ -66,6 +66,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -458,7 +459,6 @@ class PlainChromium:
             self.proc.kill()
         for _ in range(20):  # chromium's children leave after it; their profile files with them
             try:
-                import shutil
                 shutil.rmtree(self.profile)
                 break
             except OSError:
