@@ -1,6 +1,7 @@
 """Watching runs live: a reload or a dropped socket mid-run loses nothing and repeats nothing; cancel works."""
 from __future__ import annotations
 
+import contextlib
 import json
 
 from playwright.sync_api import expect
@@ -13,6 +14,19 @@ LONG = {**WATCHABLE, "epochs": 250}  # several seconds: long enough to reload an
 
 def stored_last_seq(live_server, run_id: int) -> int:
     return live_server.api("GET", f"/api/runs/{run_id}/metrics")[1]["last_seq"]
+
+
+@contextlib.contextmanager
+def long_run_watched(page, live_server, path: str, ready: str):
+    """A LONG run, launched and watched on ``path`` until ``ready`` holds in the page; cancelled after."""
+    live_server.wait_idle()
+    run = live_server.launch(**LONG)
+    page.goto(live_server.url + path)
+    page.wait_for_function(ready)
+    try:
+        yield run
+    finally:
+        live_server.api("POST", f"/api/runs/{run['id']}/cancel")
 
 
 def test_reload_mid_run_continues_the_curves_without_gap_or_duplicate(watched, live_server):
@@ -78,34 +92,27 @@ def test_per_epoch_charts_redraw_at_most_once_a_second_while_the_batch_chart_kee
     """Each Plotly draw costs the browser tens of milliseconds, taken from training on a small
     machine; per-epoch charts of a run doing dozens of epochs a second draw once a second."""
     page = watched
-    live_server.wait_idle()
-    run = live_server.launch(**LONG)
-    page.goto(live_server.url + "/")
-    page.wait_for_function("() => +document.querySelector('#epoch-chart').dataset.points > 5")
-    draws = "() => [+document.querySelector('#batch-chart').dataset.draws, +document.querySelector('#epoch-chart').dataset.draws]"
-    batch_before, epoch_before = page.evaluate(draws)
-    epochs_before = int(page.get_attribute("#epoch-chart", "data-points"))
-    page.wait_for_timeout(3000)
-    batch_after, epoch_after = page.evaluate(draws)
-    epochs_after = int(page.get_attribute("#epoch-chart", "data-points"))
-    assert live_server.run(run["id"])["status"] == "running", "the run ended inside the 3 s window"
+    with long_run_watched(page, live_server, "/", "() => +document.querySelector('#epoch-chart').dataset.points > 5") as run:
+        draws = "() => [+document.querySelector('#batch-chart').dataset.draws, +document.querySelector('#epoch-chart').dataset.draws]"
+        batch_before, epoch_before = page.evaluate(draws)
+        epochs_before = int(page.get_attribute("#epoch-chart", "data-points"))
+        page.wait_for_timeout(3000)
+        batch_after, epoch_after = page.evaluate(draws)
+        epochs_after = int(page.get_attribute("#epoch-chart", "data-points"))
+        assert live_server.run(run["id"])["status"] == "running", "the run ended inside the 3 s window"
     assert epochs_after - epochs_before > 10, "too few epochs in the window to tell"
     assert epoch_after - epoch_before <= 4 < batch_after - batch_before, (batch_before, batch_after, epoch_before, epoch_after)
-    live_server.api("POST", f"/api/runs/{run['id']}/cancel")
 
 
 def test_the_live_batch_chart_spans_the_whole_run_and_mostly_redraws_only_its_lines(watched, live_server):
     """The run's start event tells the page its last step; the live x axis reaches it from the
     start, so the lines grow into the axes and most draws redraw only them (Plotly.animate)."""
     page = watched
-    live_server.wait_idle()
-    run = live_server.launch(**LONG)
-    page.goto(live_server.url + "/?renderer=svg")
-    page.wait_for_function("() => +document.querySelector('#batch-chart').dataset.linesOnlyDraws > 10")
-    x_range = page.evaluate("() => document.querySelector('#batch-chart')._fullLayout.xaxis.range")
-    assert live_server.run(run["id"])["status"] == "running", "the run ended before the check"
+    ready = "() => +document.querySelector('#batch-chart').dataset.linesOnlyDraws > 10"
+    with long_run_watched(page, live_server, "/?renderer=svg", ready) as run:
+        x_range = page.evaluate("() => document.querySelector('#batch-chart')._fullLayout.xaxis.range")
+        assert live_server.run(run["id"])["status"] == "running", "the run ended before the check"
     assert x_range == [0, total_steps(LONG)]
-    live_server.api("POST", f"/api/runs/{run['id']}/cancel")
 
 
 def test_the_page_asks_for_eight_frames_a_second_and_draws_them_as_they_come(watched, live_server):
@@ -114,19 +121,15 @@ def test_the_page_asks_for_eight_frames_a_second_and_draws_them_as_they_come(wat
     page = watched
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
-    live_server.wait_idle()
-    run = live_server.launch(**LONG)
-    page.goto(live_server.url + "/")
-    page.wait_for_function("() => +document.querySelector('#batch-chart').dataset.points > 100")
-    state = "() => [+document.querySelector('#batch-chart').dataset.draws, Date.now()]"
-    draws_before, start = page.evaluate(state)
-    page.wait_for_timeout(2000)
-    draws_after, end = page.evaluate(state)
-    assert live_server.run(run["id"])["status"] == "running", "the run ended inside the 2 s window"
+    with long_run_watched(page, live_server, "/", "() => +document.querySelector('#batch-chart').dataset.points > 100") as run:
+        state = "() => [+document.querySelector('#batch-chart').dataset.draws, Date.now()]"
+        draws_before, start = page.evaluate(state)
+        page.wait_for_timeout(2000)
+        draws_after, end = page.evaluate(state)
+        assert live_server.run(run["id"])["status"] == "running", "the run ended inside the 2 s window"
     assert {"type": "rate", "max_frames_per_second": 8} in [json.loads(m) for m in sent]
     # when the page handled each frame (one entry per run per frame; one run here). A busy page may
     # handle two frames close together; the server's spacing is tested in tests/app/test_ws.py.
     got = [t for t in page.evaluate("() => normlabStats.frameLog.map((f) => f[0])") if start <= t <= end]
     assert 8 <= len(got) <= 2 * 8 + 2, got
     assert draws_after - draws_before >= len(got) // 2, (draws_after - draws_before, len(got))
-    live_server.api("POST", f"/api/runs/{run['id']}/cancel")
