@@ -550,16 +550,21 @@ export class BatchChart extends Chart {
     if (performance.now() - shape.at > FULL_DRAW_EVERY_MS) return false;
     if (this.userMovedAxes()) return true; // what falls outside the user's view is meant to
     if (!this.isLive() && this.sentX.range) return false; // the stream stopped: fit the axes
-    const toAxis = this.logScale ? (v) => (v > 0 ? Math.log10(v) : null) : (v) => v;
     for (const t of traces) {
       if (t.x.length && t.x[t.x.length - 1] > shape.x[1]) return false;
       if (this.fitQuantiles) continue; // that range clips outliers on purpose
       for (const v of t.y) {
-        const a = v === null ? null : toAxis(v);
+        const a = this.onAxis(v);
         if (a !== null && (a < shape.y[0] || a > shape.y[1])) return false;
       }
     }
     return true;
+  }
+
+  // A loss in the y axis's own units (log10 on a log axis), or null where it cannot be shown.
+  onAxis(y) {
+    if (y === null) return null;
+    return this.logScale ? (y > 0 ? Math.log10(y) : null) : y;
   }
 
   // Whether the axes show other than what the last full draw asked for: the user zoomed or
@@ -622,7 +627,7 @@ export class BatchChart extends Chart {
     let hi = -Infinity;
     for (const series of this.runs.values()) {
       for (const y of series.y) { // the smoothed loss stays within the raw loss's extremes
-        const v = y === null ? null : this.logScale ? (y > 0 ? Math.log10(y) : null) : y;
+        const v = this.onAxis(y);
         if (v === null) continue;
         if (v < lo) lo = v;
         if (v > hi) hi = v;
