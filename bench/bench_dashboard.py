@@ -901,18 +901,14 @@ def threads_kept_off(cores: list[int]):
     """This process's threads kept off ``cores`` (app.executors.process.keep_threads_off), as
     `normlab serve` keeps the server's, and given every core back afterwards: later parts start
     servers as child processes, which would inherit the restriction."""
-    from app.executors.process import keep_threads_off, usable_cores
+    from app.executors.process import keep_threads_off, set_thread_cores, usable_cores
 
     before = usable_cores()
     keep_threads_off(cores)
     try:
         yield
     finally:
-        for task in Path("/proc/self/task").iterdir():
-            try:
-                os.sched_setaffinity(int(task.name), before)
-            except OSError:
-                pass
+        set_thread_cores(before)
 
 
 def latency_report(args, browser: Browser, lab, app, published: dict, writes: list) -> list[str]:

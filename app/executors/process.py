@@ -57,20 +57,23 @@ def keep_threads_off(cores: set[int] | list[int]) -> list[int]:
 
     For the process that owns the server (``normlab serve``): its page, socket and store threads
     then never take the core a run process is kept to. On Linux affinity is per thread and a new
-    thread inherits its creator's, so every current thread is set (twice over, for threads started
-    meanwhile)."""
+    thread inherits its creator's, so every current thread is set."""
     if not hasattr(os, "sched_setaffinity") or not cores:
         return []
     keep = sorted(set(usable_cores()) - set(cores))
-    if not keep:
-        return []
-    for _ in range(2):
+    if keep:
+        set_thread_cores(keep)
+    return keep
+
+
+def set_thread_cores(cores: set[int] | list[int]) -> None:
+    """Let every thread of this process (and those they start later) run on ``cores`` only."""
+    for _ in range(2):  # twice over, for threads started meanwhile
         for task in Path("/proc/self/task").iterdir():
             try:
-                os.sched_setaffinity(int(task.name), keep)
+                os.sched_setaffinity(int(task.name), cores)
             except OSError:  # the thread ended meanwhile
                 pass
-    return keep
 
 
 class _Child:
