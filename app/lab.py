@@ -60,11 +60,20 @@ class Lab:
         thread.start()
         return thread
 
-    def socket_opened(self) -> None:
-        with self._sockets_lock:
-            self.open_sockets += 1
+    def reserve_socket(self, limit: int) -> bool:
+        """Take one of ``limit`` socket places, or say none is free.
 
-    def socket_closed(self) -> None:
+        Checked and taken under one lock, before the handshake, so that no number of
+        simultaneous handshakes can get past the limit.
+        """
+        with self._sockets_lock:
+            if self.open_sockets >= limit:
+                return False
+            self.open_sockets += 1
+            return True
+
+    def release_socket(self) -> None:
+        """Give back a place taken with ``reserve_socket``."""
         with self._sockets_lock:
             self.open_sockets -= 1
 
