@@ -10,7 +10,7 @@ from typing import Any
 from .datasets import DatasetCache
 from .executors import make_executor
 from .hub import StreamHub
-from .jobs import JobManager
+from .jobs import STUDY_QUEUE_LIMIT, JobManager
 from .store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ class Lab:
 
     def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int,
                  db_timeout: float = 10.0, executor: str = "process", scheduler: str | None = None,
-                 pin: bool = True):
+                 pin: bool = True, study_queue_limit: int = STUDY_QUEUE_LIMIT):
         self.store = Store(database, db_timeout)
         self.store.initialize()
         try:
@@ -36,7 +36,7 @@ class Lab:
         except Exception:
             self.store.close()
             raise
-        self.jobs = JobManager(self.store, self.hub, self.executor, workers, queue_limit)
+        self.jobs = JobManager(self.store, self.hub, self.executor, workers, queue_limit, study_queue_limit)
         self._stopping = threading.Event()
         self._sockets_lock = threading.Lock()
         self.open_sockets = 0
@@ -78,9 +78,12 @@ class Lab:
             self.open_sockets -= 1
 
     def status(self) -> dict[str, Any]:
-        """Server facts for the page: the executor (and its scheduler), concurrent runs, queue, data."""
-        return {**self.executor.describe(), "workers": self.jobs.workers, "queue_length": self.jobs.queue_length(),
-                "queue_limit": self.jobs.queue_limit, "open_sockets": self.open_sockets, "data": self.data_progress}
+        """Server facts for the page: the executor (and its scheduler), concurrent runs, the two queue limits, data."""
+        jobs = self.jobs
+        return {**self.executor.describe(), "workers": jobs.workers,
+                "queue_length": jobs.queue_length(), "queue_limit": jobs.queue_limit,
+                "study_queue_length": jobs.study_queue_length(), "study_queue_limit": jobs.study_queue_limit,
+                "open_sockets": self.open_sockets, "data": self.data_progress}
 
     def shutdown(self) -> None:
         """Stop sockets and workers; runs cut short are marked interrupted."""
