@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Flask
 
+from .jobs import STUDY_QUEUE_LIMIT
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
@@ -16,7 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "EXECUTOR": "process",  # or "thread" (in this process), "dask" (needs SCHEDULER)
     "SCHEDULER": None,  # a Dask scheduler's address, tcp://HOST:PORT
     "PIN_RUNS": True,  # process executor: keep each run process to a core of its own when there are enough
-    "QUEUE_LIMIT": 100,
+    "QUEUE_LIMIT": 100,  # queued runs launched on their own (single runs, comparisons, reruns)
+    "STUDY_QUEUE_LIMIT": STUDY_QUEUE_LIMIT,  # queued study runs, counted apart (see app.jobs)
     "PRELOAD_DATASET": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SOCK_SERVER_OPTIONS": {"ping_interval": 25, "max_message_size": 64 * 1024},
@@ -37,7 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     lab = Lab(app.config["DATABASE"], app.config["DATA_DIR"], int(app.config["WORKERS"]), int(app.config["QUEUE_LIMIT"]),
               float(app.config["DB_TIMEOUT"]), app.config["EXECUTOR"], app.config["SCHEDULER"],
-              pin=bool(app.config["PIN_RUNS"]))
+              pin=bool(app.config["PIN_RUNS"]), study_queue_limit=int(app.config["STUDY_QUEUE_LIMIT"]))
     app.extensions["normlab"] = lab
     init_security(app)
     api.init_errors(app)

@@ -148,9 +148,8 @@ def create_comparison():
         data.pop(key, None)
     base = parse_config(data)
     group = f"cmp-{uuid.uuid4().hex[:8]}"
-    jobs = lab().jobs
-    jobs.check_room(3)
-    runs = [jobs.submit(replace(base, penalty=p, lam=lambdas.get(p, 0.0)), group=group) for p in ("none", "l1", "l2")]
+    runs = lab().jobs.submit_together([replace(base, penalty=p, lam=lambdas.get(p, 0.0)) for p in ("none", "l1", "l2")],
+                                      group)
     return jsonify({"group": group, "runs": runs}), 201
 
 

@@ -381,7 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-pin", action="store_true",
                    help="let the OS move run processes between cores (by default, with --executor process, each is "
                         "kept to a core of its own when there are as many cores as workers)")
-    p.add_argument("--queue-limit", type=int, default=100, help="runs that may wait in the queue (default 100)")
+    p.add_argument("--queue-limit", type=int, default=100,
+                   help="runs launched on their own that may wait in the queue (default 100; "
+                        "study runs are counted apart, up to 900)")
     p.add_argument("--no-preload", action="store_true", help="do not load MNIST at start-up")
     p.add_argument("--token", default=os.environ.get("NORMLAB_TOKEN"),
                    help="require this token on every request ($NORMLAB_TOKEN; one is made up when --host is not loopback)")

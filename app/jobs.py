@@ -10,19 +10,23 @@ import logging
 import queue
 import threading
 import time
-from typing import Any
+from typing import Any, Sequence
 
 from engine import RunConfig
+from engine.studies import MAX_RUNS
 
 from .executors import Executor
 from .hub import StreamHub
 from .recorder import Recorder
 from .serializers import run_summary
-from .store import Store
+from .store import NewRun, NewStudy, NoRoom, Store
 
 log = logging.getLogger(__name__)
 
 FINAL_STATUS = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
+# Queued study runs are bounded apart from runs launched on their own: room for three studies
+# of the largest size, so that any study is admitted whole while the queue stays bounded.
+STUDY_QUEUE_LIMIT = 3 * MAX_RUNS
 
 
 class Conflict(Exception):
@@ -30,18 +34,20 @@ class Conflict(Exception):
 
 
 class QueueFull(Exception):
-    """Too many runs are waiting (HTTP 429)."""
+    """Too many runs of that kind are waiting (HTTP 429); the message says which limit and what fits."""
 
 
 class JobManager:
     """Owns the queue, the workers and the cancel flags of running runs."""
 
-    def __init__(self, store: Store, hub: StreamHub, executor: Executor, workers: int = 1, queue_limit: int = 100):
+    def __init__(self, store: Store, hub: StreamHub, executor: Executor, workers: int = 1, queue_limit: int = 100,
+                 study_queue_limit: int = STUDY_QUEUE_LIMIT):
         self.store = store
         self.hub = hub
         self.executor = executor
         self.workers = workers
         self.queue_limit = queue_limit
+        self.study_queue_limit = study_queue_limit
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._cancel_flags: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
@@ -71,21 +77,32 @@ class JobManager:
         self.executor.close()
 
     # -- requests ------------------------------------------------------------------
-    def submit(self, config: RunConfig, label: str | None = None, group: str | None = None,
-               study_id: int | None = None) -> dict[str, Any]:
-        """Store a queued run and put it in the queue."""
-        self.check_room(1)
-        run_id = self.store.create_run(config.to_dict(), label or config.describe_penalty(), group, study_id)
-        summary = self._announce(run_id)  # before a worker can take it, so 'queued' is heard first
-        self._queue.put(run_id)
-        return summary
+    def submit(self, config: RunConfig, label: str | None = None, group: str | None = None) -> dict[str, Any]:
+        """Queue one run launched on its own (QueueFull past the queue limit)."""
+        return self._queue_runs([_new_run(config, label, group)], None)[1][0]
 
-    def check_room(self, runs: int) -> None:
-        """Refuse work that would take the queue past its limit."""
-        waiting = self.store.count_with_status(("queued",))
-        if waiting + runs > self.queue_limit:
-            raise QueueFull(f"{waiting} runs are waiting and at most {self.queue_limit} may (the queue limit); "
-                            f"this needs {runs} more places. Wait for some to finish or cancel some")
+    def submit_together(self, configs: Sequence[RunConfig], group: str) -> list[dict[str, Any]]:
+        """Queue runs launched together (a comparison), all or none, within the queue limit."""
+        return self._queue_runs([_new_run(c, None, group) for c in configs], None)[1]
+
+    def submit_study(self, name: str, spec: dict[str, Any], configs: Sequence[RunConfig],
+                     labels: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
+        """Create a study and queue all its runs, or nothing, within the study queue limit."""
+        runs = [_new_run(c, label) for c, label in zip(configs, labels, strict=True)]
+        study_id, summaries = self._queue_runs(runs, NewStudy(name, spec))
+        assert study_id is not None
+        return study_id, summaries
+
+    def _queue_runs(self, runs: list[NewRun], study: NewStudy | None) -> tuple[int | None, list[dict[str, Any]]]:
+        limit = self.study_queue_limit if study else self.queue_limit
+        try:
+            study_id, run_ids = self.store.queue_runs(runs, limit, study)
+        except NoRoom as exc:
+            raise QueueFull(_no_room_message(len(runs), exc.waiting, limit, study is not None)) from None
+        summaries = [self._announce(run_id) for run_id in run_ids]  # before a worker can take them: 'queued' is heard first
+        for run_id in run_ids:
+            self._queue.put(run_id)
+        return study_id, summaries
 
     def cancel(self, run_id: int) -> dict[str, Any]:
         """Cancel a queued run (it never starts) or a running one (it stops within a batch)."""
@@ -112,7 +129,12 @@ class JobManager:
         self.hub.notify({"type": "run_deleted", "id": run_id})
 
     def queue_length(self) -> int:
-        return self.store.count_with_status(("queued",))
+        """Queued runs launched on their own (what the queue limit counts)."""
+        return self.store.count_queued(study_runs=False)
+
+    def study_queue_length(self) -> int:
+        """Queued study runs (what the study queue limit counts)."""
+        return self.store.count_queued(study_runs=True)
 
     # -- the worker ----------------------------------------------------------------
     def _work(self) -> None:
@@ -178,3 +200,20 @@ class JobManager:
                 if run_id not in self._cancel_flags:
                     return
             time.sleep(0.01)
+
+
+def _new_run(config: RunConfig, label: str | None, group: str | None = None) -> NewRun:
+    return NewRun(config.to_dict(), label or config.describe_penalty(), group)
+
+
+def _no_room_message(runs: int, waiting: int, limit: int, study: bool) -> str:
+    """Which limit refused the work, and how much of it would fit."""
+    if study:
+        what = (f"this study has {runs} runs; {waiting} study runs are waiting and at most {limit} may "
+                f"(the study queue limit, counted apart from runs launched on their own)")
+        if runs > limit:
+            return f"{what}, so a study may have at most {limit} runs on this server"
+    else:
+        what = (f"{waiting} runs are waiting and at most {limit} may (the queue limit; study runs are counted apart); "
+                f"this needs {runs} more place{'s' if runs != 1 else ''}")
+    return f"{what}, and {max(0, limit - waiting)} are free now. Wait for some to finish or cancel some"

@@ -10,7 +10,7 @@ from typing import Any
 from .datasets import DatasetCache
 from .executors import make_executor
 from .hub import StreamHub
-from .jobs import JobManager
+from .jobs import STUDY_QUEUE_LIMIT, JobManager
 from .store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ class Lab:
 
     def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int,
                  db_timeout: float = 10.0, executor: str = "process", scheduler: str | None = None,
-                 pin: bool = True):
+                 pin: bool = True, study_queue_limit: int = STUDY_QUEUE_LIMIT):
         self.store = Store(database, db_timeout)
         self.store.initialize()
         try:
@@ -36,7 +36,7 @@ class Lab:
         except Exception:
             self.store.close()
             raise
-        self.jobs = JobManager(self.store, self.hub, self.executor, workers, queue_limit)
+        self.jobs = JobManager(self.store, self.hub, self.executor, workers, queue_limit, study_queue_limit)
         self._stopping = threading.Event()
         self._sockets_lock = threading.Lock()
         self.open_sockets = 0
@@ -60,18 +60,30 @@ class Lab:
         thread.start()
         return thread
 
-    def socket_opened(self) -> None:
-        with self._sockets_lock:
-            self.open_sockets += 1
+    def reserve_socket(self, limit: int) -> bool:
+        """Take one of ``limit`` socket places, or say none is free.
 
-    def socket_closed(self) -> None:
+        Checked and taken under one lock, before the handshake, so that no number of
+        simultaneous handshakes can get past the limit.
+        """
+        with self._sockets_lock:
+            if self.open_sockets >= limit:
+                return False
+            self.open_sockets += 1
+            return True
+
+    def release_socket(self) -> None:
+        """Give back a place taken with ``reserve_socket``."""
         with self._sockets_lock:
             self.open_sockets -= 1
 
     def status(self) -> dict[str, Any]:
-        """Server facts for the page: the executor (and its scheduler), concurrent runs, queue, data."""
-        return {**self.executor.describe(), "workers": self.jobs.workers, "queue_length": self.jobs.queue_length(),
-                "queue_limit": self.jobs.queue_limit, "open_sockets": self.open_sockets, "data": self.data_progress}
+        """Server facts for the page: the executor (and its scheduler), concurrent runs, the two queue limits, data."""
+        jobs = self.jobs
+        return {**self.executor.describe(), "workers": jobs.workers,
+                "queue_length": jobs.queue_length(), "queue_limit": jobs.queue_limit,
+                "study_queue_length": jobs.study_queue_length(), "study_queue_limit": jobs.study_queue_limit,
+                "open_sockets": self.open_sockets, "data": self.data_progress}
 
     def shutdown(self) -> None:
         """Stop sockets and workers; runs cut short are marked interrupted."""

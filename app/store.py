@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -31,6 +32,31 @@ RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "
 
 class StoreError(Exception):
     """The database cannot be used; the message says why and what to do."""
+
+
+class NoRoom(Exception):
+    """Queuing would take the queued runs of that kind past their limit; ``waiting`` are queued now."""
+
+    def __init__(self, waiting: int):
+        super().__init__(f"{waiting} runs are waiting")
+        self.waiting = waiting
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """A run to queue: its settings (a RunConfig as a dict), its label and its comparison group."""
+
+    settings: dict
+    label: str
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class NewStudy:
+    """A study to create together with its runs."""
+
+    name: str
+    spec: dict
 
 
 class Store:
@@ -103,19 +129,34 @@ class Store:
 
     # -- runs ----------------------------------------------------------------------
     def create_run(self, settings: dict, label: str, group: str | None = None, study_id: int | None = None) -> int:
+        """Store a queued run, whatever the queue holds (``queue_runs`` is the one that keeps limits)."""
         with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO runs (created, status, label, grp, study_id, settings) VALUES (?, 'queued', ?, ?, ?, ?)",
-                (time.time(), label, group, study_id, json.dumps(settings)))
-            return int(cur.lastrowid)
+            return _insert_run(conn, NewRun(settings, label, group), study_id)
+
+    def queue_runs(self, runs: Sequence[NewRun], limit: int,
+                   study: NewStudy | None = None) -> tuple[int | None, list[int]]:
+        """Store ``runs`` as queued (with ``study``, as that new study's runs), all or none.
+
+        Refused with NoRoom when the queued runs of their kind (study runs, or runs launched
+        on their own) would exceed ``limit``. The count and the inserts are one write
+        transaction, so simultaneous requests cannot both take the last places.
+        Returns the study's id (None without one) and the runs' ids.
+        """
+        with self.transaction() as conn:
+            waiting = _count_queued(conn, study is not None)
+            if waiting + len(runs) > limit:
+                raise NoRoom(waiting)
+            study_id = None
+            if study is not None:
+                study_id = int(conn.execute("INSERT INTO studies (created, name, spec) VALUES (?, ?, ?)",
+                                            (time.time(), study.name, json.dumps(study.spec))).lastrowid)
+            return study_id, [_insert_run(conn, run, study_id) for run in runs]
+
+    def count_queued(self, study_runs: bool) -> int:
+        """How many study runs (or runs launched on their own) are queued."""
+        return _count_queued(self.connection(), study_runs)
 
     # -- studies -------------------------------------------------------------------
-    def create_study(self, name: str, spec: dict) -> int:
-        with self.transaction() as conn:
-            cur = conn.execute("INSERT INTO studies (created, name, spec) VALUES (?, ?, ?)",
-                               (time.time(), name, json.dumps(spec)))
-            return int(cur.lastrowid)
-
     def get_study(self, study_id: int) -> dict | None:
         if not _is_row_id(study_id):
             return None
@@ -159,10 +200,6 @@ class Store:
     def run_ids_with_status(self, status: str) -> list[int]:
         rows = self.connection().execute("SELECT id FROM runs WHERE status = ? ORDER BY id", (status,)).fetchall()
         return [r[0] for r in rows]
-
-    def count_with_status(self, statuses: Sequence[str]) -> int:
-        marks = ",".join("?" * len(statuses))
-        return self.connection().execute(f"SELECT COUNT(*) FROM runs WHERE status IN ({marks})", tuple(statuses)).fetchone()[0]
 
     def set_status(self, run_id: int, status: str, reason: str | None = None, *, only_from: Sequence[str] = ()) -> bool:
         """Change a run's status; with ``only_from``, only if it currently has one of those. Returns whether it changed."""
@@ -276,6 +313,18 @@ class Store:
         if row is None or row["first_layer"] is None:
             return None
         return np.frombuffer(row["first_layer"], dtype="<f4").reshape(json.loads(row["shape"]))
+
+
+def _insert_run(conn: sqlite3.Connection, run: NewRun, study_id: int | None) -> int:
+    cur = conn.execute(
+        "INSERT INTO runs (created, status, label, grp, study_id, settings) VALUES (?, 'queued', ?, ?, ?, ?)",
+        (time.time(), run.label, run.group, study_id, json.dumps(run.settings)))
+    return int(cur.lastrowid)
+
+
+def _count_queued(conn: sqlite3.Connection, study_runs: bool) -> int:
+    where = "study_id IS NOT NULL" if study_runs else "study_id IS NULL"
+    return conn.execute(f"SELECT COUNT(*) FROM runs WHERE status = 'queued' AND {where}").fetchone()[0]
 
 
 def _is_row_id(value: int) -> bool:

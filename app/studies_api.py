@@ -106,13 +106,11 @@ def presets():
 def create_study():
     name, spec = spec_from_body(json_body())
     configs = spec.configs()
-    jobs = lab().jobs
-    jobs.check_room(len(configs))
     stored_spec = {"penalties": list(spec.penalties), "lams": list(spec.lams),
                    "lams_by_penalty": {k: list(v) for k, v in spec.lams_by_penalty.items()},
                    "seeds": spec.seeds, "settings": spec.base.to_dict()}
-    study_id = lab().store.create_study(name, stored_spec)
-    runs = [jobs.submit(c, f"{c.describe_penalty()} · seed {c.seed}", study_id=study_id) for c in configs]
+    labels = [f"{c.describe_penalty()} · seed {c.seed}" for c in configs]
+    study_id, runs = lab().jobs.submit_study(name, stored_spec, configs, labels)
     return jsonify({"id": study_id, "name": name, "runs": [r["id"] for r in runs]}), 201
 
 

@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
@@ -206,22 +206,29 @@ def parse_rate(value: Any) -> int | float:
 
 @bp.before_app_request
 def limit_sockets():
-    """Refuse a new socket when MAX_SOCKETS are open (each holds a server thread)."""
+    """Take a socket place before the handshake, or refuse with 503 when MAX_SOCKETS are taken.
+
+    The socket lives inside this one request, so the place is held from here to the request's
+    teardown, which gives it back whatever ends the socket (a failed handshake, an error in the
+    handler, a client that vanished).
+    """
     if request.path == "/ws":
-        lab = current_app.extensions["normlab"]
         limit = current_app.config["MAX_SOCKETS"]
-        if lab.open_sockets >= limit:
+        if not current_app.extensions["normlab"].reserve_socket(limit):
             return jsonify({"error": f"{limit} live connections are open (the limit); close some tabs"}), 503
+        g.socket_place = True
     return None
+
+
+@bp.teardown_app_request
+def release_socket(_exc: BaseException | None) -> None:
+    if g.pop("socket_place", False):
+        current_app.extensions["normlab"].release_socket()
 
 
 @sock.route("/ws", bp=bp)
 def stream(ws) -> None:
-    lab = current_app.extensions["normlab"]
-    lab.socket_opened()
     try:
-        StreamClient(ws, lab).serve()
+        StreamClient(ws, current_app.extensions["normlab"]).serve()
     except ConnectionClosed:
         pass
-    finally:
-        lab.socket_closed()

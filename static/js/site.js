@@ -1,5 +1,6 @@
 // On every page: the footer says which executor trains the runs (GET /api/status: "executor",
-// and "scheduler" / "workers" when present), how many runs it takes at once and the queue.
+// and "scheduler" / "workers" when present), how many runs it takes at once and the two queues
+// (runs launched on their own, and study runs, each with its own limit).
 
 import { api } from "./api.js";
 import { setText } from "./format.js";
@@ -22,6 +23,10 @@ async function showStatus() {
     if (status.workers !== undefined && status.workers !== null) parts.push(`workers: ${status.workers}`);
     if (Number.isFinite(status.queue_length)) {
       parts.push(`queue: ${status.queue_length}${Number.isFinite(status.queue_limit) ? ` of at most ${status.queue_limit}` : ""}`);
+    }
+    if (Number.isFinite(status.study_queue_length)) {
+      const limit = Number.isFinite(status.study_queue_limit) ? ` of at most ${status.study_queue_limit}` : "";
+      parts.push(`study runs queued: ${status.study_queue_length}${limit}`);
     }
     setText(node, parts.join(" · "));
     wrap.dataset.executor = executor;

@@ -1,9 +1,12 @@
 """Sockets end cleanly: malformed and oversize messages, the socket cap, and no thread left behind."""
+import http.client
 import json
 import threading
 import time
 
 from simple_websocket import Client, ConnectionClosed
+
+from app import ws as ws_module
 
 from .conftest import LiveServer, wait_for
 
@@ -51,8 +54,6 @@ def test_socket_cap_refuses_the_next_handshake(make_app):
     try:
         first, second = open_socket(server), open_socket(server)
         wait_for(lambda: server.app.extensions["normlab"].open_sockets == 2)
-        import http.client
-
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
         conn.request("GET", "/ws", headers={"Upgrade": "websocket", "Connection": "Upgrade",
                                             "Sec-WebSocket-Key": "MDEyMzQ1Njc4OWFiY2RlZg==", "Sec-WebSocket-Version": "13"})
@@ -78,3 +79,71 @@ def test_thread_count_returns_to_baseline_after_100_sockets(live_server):
     wait_for(lambda: lab.open_sockets == 0, timeout=10, message="every handler to exit")
     wait_for(lambda: threading.active_count() <= baseline, timeout=10,
              message=f"threads back to {baseline} (now {threading.active_count()})")
+
+
+def handshake(port, key="MDEyMzQ1Njc4OWFiY2RlZg=="):
+    """A raw WebSocket upgrade request: (status, body, connection); a 101's connection is the open socket."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"}
+    if key:
+        headers["Sec-WebSocket-Key"] = key
+    conn.request("GET", "/ws", headers=headers)
+    response = conn.getresponse()
+    body = b"" if response.status == 101 else response.read()
+    return response.status, body, conn
+
+
+def test_socket_cap_is_exact_under_concurrent_handshakes(live_server):
+    lab = live_server.app.extensions["normlab"]
+    limit = live_server.app.config["MAX_SOCKETS"]
+    barrier = threading.Barrier(100)
+    results = []
+
+    def connect():
+        barrier.wait(timeout=20)
+        results.append(handshake(live_server.port))
+
+    threads = [threading.Thread(target=connect) for _ in range(100)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    try:
+        statuses = sorted(status for status, _, _ in results)
+        assert len(results) == 100 and statuses == [101] * limit + [503] * (100 - limit), statuses
+        for status, body, _ in results:
+            if status == 503:
+                assert json.loads(body) == {"error": f"{limit} live connections are open (the limit); close some tabs"}
+        assert lab.open_sockets == limit
+    finally:
+        for _, _, conn in results:
+            conn.close()  # the clients vanish without a closing handshake
+    wait_for(lambda: lab.open_sockets == 0, timeout=10, message="every place to be given back")
+    open_socket(live_server).close()
+
+
+def test_socket_place_comes_back_when_the_handshake_or_handler_fails(make_app, monkeypatch):
+    server = LiveServer(make_app(MAX_SOCKETS=2))
+    lab = server.app.extensions["normlab"]
+    try:
+        for _ in range(3):  # more failures than places: each must give its place back
+            status, _, conn = handshake(server.port, key=None)
+            conn.close()
+            assert status != 101
+        wait_for(lambda: lab.open_sockets == 0, timeout=5, message="failed handshakes to give their places back")
+
+        def broken(self):
+            raise RuntimeError("a handler that fails")
+        monkeypatch.setattr(ws_module.StreamClient, "serve", broken)
+        for _ in range(3):
+            status, _, conn = handshake(server.port)
+            assert status == 101
+            conn.close()
+        wait_for(lambda: lab.open_sockets == 0, timeout=5, message="failed handlers to give their places back")
+        monkeypatch.undo()
+        first, second = open_socket(server), open_socket(server)
+        assert handshake(server.port)[0] == 503
+        first.close()
+        second.close()
+    finally:
+        server.stop()

@@ -233,3 +233,6 @@ def test_the_footer_names_the_executor_on_every_page(watched, live_server, two_r
         expect(page.locator("#server-status")).to_have_attribute("data-executor", status["executor"])
         expect(page.locator("#executor")).to_contain_text(f"executor: {status['executor']}")
         expect(page.locator("#executor")).to_contain_text(f"workers: {status['workers']}")
+        expect(page.locator("#executor")).to_contain_text(re.compile(rf"queue: \d+ of at most {status['queue_limit']}"))
+        expect(page.locator("#executor")).to_contain_text(
+            re.compile(rf"study runs queued: \d+ of at most {status['study_queue_limit']}"))
