@@ -23,10 +23,17 @@ class Dense:
         self._a: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        """Return the activations (n, n_out) of the batch ``x`` (n, n_in).
+        """Compute the layer's output.
 
-        With ``train`` the input and output are kept for ``backward`` (evaluation
-        passes ``False`` so nothing outlives the call).
+        Parameters
+        ----------
+        x : (n, n_in) batch of inputs.
+        train : keep ``x`` and the output for ``backward`` (evaluation passes False,
+            so nothing outlives the call).
+
+        Returns
+        -------
+        a : (n, n_out) activations ``activation(x @ W + b)``.
         """
         z = x @ self.W
         z += self.b  # in place: one (n, n_out) array per layer, not two
@@ -36,11 +43,19 @@ class Dense:
         return a
 
     def backward(self, da: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """Store ``dW = xᵀ·dz`` and ``db = Σₙ dz`` from ``da = dL/da`` (n, n_out); return ``dL/dx = dz·Wᵀ``.
+        """Backpropagate through the last ``forward``: store ``dW``, ``db``; return ``dL/dx``.
 
-        ``dz = dL/dz`` is the activation's backward of ``da`` (which may be overwritten).
-        The first layer's input gradient is never used, so ``need_input_grad=False``
-        skips it (one of the three large matrix products of a batch) and returns None.
+        Parameters
+        ----------
+        da : (n, n_out) ``dL/da``, the gradient of the loss with respect to the output
+            (may be overwritten).
+        need_input_grad : compute ``dL/dx``. The first layer's is never used, and
+            skipping it saves one of the three large matrix products of a batch.
+
+        Returns
+        -------
+        dx : (n, n_in) ``dL/dx = dz @ Wᵀ``, or None. With ``dz = dL/dz`` from the
+            activation's backward, ``dW = xᵀ @ dz`` (n_in, n_out) and ``db = Σₙ dz`` (n_out,).
         """
         dz = self.activation.backward(self._a, da)
         self.dW = self._x.T @ dz

@@ -28,8 +28,8 @@ from .kernels import softmax_cross_entropy_step, subtract_column_sums
 from .penalty_steps import GRADIENT_ADDERS, STEP_SHARES
 
 
-class _FusedForward:
-    """The shared forward: keeps each layer's input and output for the backward that follows."""
+class _FusedStepper:
+    """Base of the fused steppers: the shared forward, keeping each layer's input and output for the backward."""
 
     def __init__(self, network: Network, penalty: Penalty, lr: float):
         self.layers = network.layers
@@ -54,7 +54,7 @@ class _FusedForward:
         return f"{type(self).__name__}(lr={self.lr:g}, {self.penalty!r})"
 
 
-class FusedSGD(_FusedForward):
+class FusedSGD(_FusedStepper):
     """Plain SGD with each layer's step taken inside the backward pass."""
 
     def __init__(self, network: Network, penalty: Penalty, lr: float):
@@ -82,7 +82,7 @@ class FusedSGD(_FusedForward):
         return penalty_value
 
 
-class FusedMomentum(_FusedForward):
+class FusedMomentum(_FusedStepper):
     """SGD with momentum: ``v ← momentum·v + lr·g``; ``p ← p − v``, from compiled gradients."""
 
     def __init__(self, network: Network, penalty: Penalty, lr: float, momentum: float):
