@@ -1,9 +1,16 @@
 """normlab's training engine: a small fully connected network in NumPy with L1/L2 penalties.
 
-Pure library: no Flask, no threads, no printing. The per-batch element-wise steps are fused
-loops compiled by numba (``kernels``); the large products are BLAS (``blas``).
-``train(config, dataset, on_event, should_stop)`` is the one entry point the CLI and the
-dashboard share.
+Pure library: no Flask, no threads, no printing. ``train(config, dataset, on_event,
+should_stop)`` is the one entry point the CLI and the dashboard share.
+
+Read it as a textbook first, in plain NumPy: ``activations``, ``layers`` (``Dense``:
+forward, backward into ``dW``/``db``), ``losses`` (softmax cross-entropy, a batch mean),
+``penalties`` (``loss(W)``, ``grad(W)``), ``network`` (``loss_and_grads``: the data loss
+and the penalty as separate terms, and every gradient), ``optimizers`` (``SGD.step``) and
+``stepping`` (one step on one batch). Runs take the same step through ``fast``: fused,
+compiled (numba) and BLAS-backed, in fewer passes over memory. ``stepping.make_stepper``
+is the one place that chooses it, and tests/engine/test_sgd_step.py holds the two paths
+to the same weights. ``training`` is the loop that reports through ``events``.
 """
 from .config import ConfigError, RunConfig
 from .events import (

@@ -1,18 +1,17 @@
 """Element-wise activation functions with their derivatives.
 
 Each activation maps pre-activations ``z`` to ``a`` and, for backprop, turns
-``dL/da`` into ``dL/dz`` using the cached output ``a`` (cheaper than recomputing
-from ``z`` for every activation here).
+``dL/da`` into ``dL/dz`` from the cached output ``a`` (for every activation here
+the derivative is a simple function of ``a``, so ``z`` need not be kept).
+Both methods work in place on arrays the layer owns, so a batch costs no new arrays.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .kernels import sigmoid_backward, sigmoid_from_tanh
-
 
 class Activation:
-    """Base class: ``forward(z) -> a`` and ``backward(a, da) -> dz``."""
+    """Base class: ``forward(z) -> a`` and ``backward(a, da) -> dz``, all arrays of one shape (n, units)."""
 
     name = "base"
 
@@ -29,23 +28,29 @@ class Activation:
 
 
 class Sigmoid(Activation):
-    """Logistic sigmoid, computed as ``(1 + tanh(z/2)) / 2`` so it never overflows."""
+    """Logistic sigmoid ``σ(z) = 1 / (1 + e⁻ᶻ)``, derivative ``σ(z)·(1 − σ(z))``.
+
+    Computed as ``(1 + tanh(z/2)) / 2``, the same function, which never overflows
+    (``e⁻ᶻ`` does for z below about −88 in float32).
+    """
 
     name = "sigmoid"
 
     def forward(self, z):
         z *= 0.5
-        np.tanh(z, out=z)  # NumPy's vectorised tanh: far quicker than a compiled scalar loop
-        sigmoid_from_tanh(z)
+        np.tanh(z, out=z)
+        z += 1
+        z *= 0.5
         return z
 
     def backward(self, a, da):
-        sigmoid_backward(a, da)
+        da *= a
+        da *= 1 - a
         return da
 
 
 class Tanh(Activation):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent, derivative ``1 − tanh²``."""
 
     name = "tanh"
 
@@ -58,7 +63,7 @@ class Tanh(Activation):
 
 
 class ReLU(Activation):
-    """Rectified linear unit; the derivative at exactly 0 is taken as 0."""
+    """Rectified linear unit ``max(z, 0)``; the derivative at exactly 0 is taken as 0."""
 
     name = "relu"
 
@@ -71,7 +76,7 @@ class ReLU(Activation):
 
 
 class Identity(Activation):
-    """The affine (no-op) activation used by the output layer."""
+    """The affine (no-op) activation of the output layer: the softmax lives in the loss."""
 
     name = "identity"
 

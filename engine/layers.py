@@ -4,15 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation
-from .blas import gemm_tn
-from .kernels import subtract_column_sums
-from .penalties import Penalty
 
 
 class Dense:
-    """Dense layer holding ``W`` (n_in, n_out) and ``b`` (n_out,) and their gradients.
+    """Dense layer with weights ``W`` (n_in, n_out), bias ``b`` (n_out,) and their gradients.
 
-    ``forward`` caches its input and output for the following ``backward``.
+    ``forward`` caches its input and output for the ``backward`` that follows;
+    ``backward`` leaves ``dW`` and ``db`` (same shapes as ``W`` and ``b``) for an optimizer.
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray, activation: Activation):
@@ -21,46 +19,48 @@ class Dense:
         self.activation = activation
         self.dW = np.zeros_like(W)
         self.db = np.zeros_like(b)
-        self.scratch = np.empty_like(W)  # per-batch work space for penalties
         self._x: np.ndarray | None = None
         self._a: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        """Return the activations for the (n, n_in) batch ``x``."""
+        """Compute the layer's output.
+
+        Parameters
+        ----------
+        x : (n, n_in) batch of inputs.
+        train : keep ``x`` and the output for ``backward`` (evaluation passes False,
+            so nothing outlives the call).
+
+        Returns
+        -------
+        a : (n, n_out) activations ``activation(x @ W + b)``.
+        """
         z = x @ self.W
-        z += self.b
+        z += self.b  # in place: one (n, n_out) array per layer, not two
         a = self.activation.forward(z)
         if train:
             self._x, self._a = x, a
         return a
 
     def backward(self, da: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """Store ``dW``, ``db`` from ``dL/da``; return ``dL/dx`` unless not needed.
+        """Backpropagate through the last ``forward``: store ``dW``, ``db``; return ``dL/dx``.
 
-        ``da`` may be overwritten. Skipping the input gradient of the first layer
-        saves one of the three large matrix products per batch.
+        Parameters
+        ----------
+        da : (n, n_out) ``dL/da``, the gradient of the loss with respect to the output
+            (may be overwritten).
+        need_input_grad : compute ``dL/dx``. The first layer's is never used, and
+            skipping it saves one of the three large matrix products of a batch.
+
+        Returns
+        -------
+        dx : (n, n_in) ``dL/dx = dz @ Wᵀ``, or None. With ``dz = dL/dz`` from the
+            activation's backward, ``dW = xᵀ @ dz`` (n_in, n_out) and ``db = Σₙ dz`` (n_out,).
         """
         dz = self.activation.backward(self._a, da)
-        np.matmul(self._x.T, dz, out=self.dW)
-        np.sum(dz, axis=0, out=self.db)
+        self.dW = self._x.T @ dz
+        self.db = dz.sum(axis=0)
         return dz @ self.W.T if need_input_grad else None
-
-    def backward_step(self, da: np.ndarray, penalty: Penalty, lr: float,
-                      need_input_grad: bool = True) -> tuple[np.ndarray | None, float]:
-        """Backpropagate and take the plain SGD step at once; return ``(dL/dx or None, penalty of W)``.
-
-        ``da`` must already carry the factor ``lr`` (``softmax_cross_entropy(scale=lr)``).
-        The result equals ``backward`` + ``penalty.add_grad`` + ``SGD(lr).step`` up to
-        rounding, but the step ``W ← decay·W − xᵀ·dz`` is one BLAS call instead of a
-        product, a penalty pass and an update pass over ``W``. ``dW``/``db`` are not set.
-        The input gradient uses ``W`` from before the step.
-        """
-        dz = self.activation.backward(self._a, da)
-        dx = dz @ self.W.T if need_input_grad else None
-        value, decay = penalty.prepare_step(self.W, lr, self.scratch)
-        gemm_tn(-1.0, self._x, dz, decay, self.W)
-        subtract_column_sums(self.b, dz)
-        return dx, value
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -1,4 +1,9 @@
-"""The two-layer network of the study: Dense(784→hidden, act) → Dense(hidden→10) → softmax."""
+"""The network of the study: Dense(784→hidden, act) → Dense(hidden→10) → softmax cross-entropy.
+
+``loss_and_grads`` is one training batch in the textbook's order: forward, data loss,
+backward, and the penalty as its own term. An optimizer (``SGD.step``) then moves
+``params`` against ``grads``.
+"""
 from __future__ import annotations
 
 from typing import Callable
@@ -8,7 +13,7 @@ import numpy as np
 from .activations import Identity, get_activation
 from .initializers import INITIALIZERS
 from .layers import Dense
-from .losses import softmax_cross_entropy, softmax_cross_entropy_argmax
+from .losses import softmax_cross_entropy
 from .penalties import Penalty
 
 
@@ -38,54 +43,45 @@ class Network:
         return cls(layers)
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        """Return the logits (n, classes) for inputs (n, features)."""
+        """Return the logits (n, classes) for inputs (n, features); ``train`` keeps what backward needs."""
         out = x
         for layer in self.layers:
             out = layer.forward(out, train)
         return out
 
     def backward(self, grad_logits: np.ndarray) -> None:
-        """Backpropagate ``dL/dlogits`` into every layer's ``dW``/``db``."""
+        """Backpropagate ``dL/dlogits`` (n, classes) into every layer's ``dW``/``db``."""
         grad = grad_logits
         for i in range(len(self.layers) - 1, -1, -1):
             grad = self.layers[i].backward(grad, need_input_grad=i > 0)
 
-    def loss_and_grads(
-        self, x: np.ndarray, labels: np.ndarray, penalty: Penalty, scale: float = 1.0
-    ) -> tuple[float, float, np.ndarray]:
-        """Forward, loss and backward for one batch.
+    def loss_and_grads(self, x: np.ndarray, labels: np.ndarray, penalty: Penalty) -> tuple[float, float, np.ndarray]:
+        """Forward, loss and backward for one batch: the gradients an optimizer needs.
 
-        Returns ``(data_loss, penalty_value, logits)`` and leaves ``scale`` × the
-        gradients of ``data_loss + penalty`` in each layer's ``dW``/``db``. Passing
-        the learning rate as ``scale`` turns the gradients into SGD steps for the
-        price of scaling the small (n, 10) logits gradient, instead of a pass over
-        every weight. The penalty is measured on the weights before the update.
+        Parameters
+        ----------
+        x : (n, features) inputs.
+        labels : (n,) integer classes.
+        penalty : the weight penalty; biases are never penalised.
+
+        Returns
+        -------
+        data_loss : float, the mean cross-entropy of the batch.
+        penalty_value : float, the penalty summed over the weight matrices.
+        logits : (n, classes), the network's output.
+
+        The training loss is ``data_loss + penalty_value``; its gradients are left in each
+        layer's ``dW``/``db`` (``self.grads``). Everything is measured on the weights as they
+        are, before any update.
         """
         logits = self.forward(x)
-        data_loss, grad = softmax_cross_entropy(logits, labels, scale)
-        self.backward(grad)
+        data_loss, grad_logits = softmax_cross_entropy(logits, labels)
+        self.backward(grad_logits)
         penalty_value = 0.0
-        if penalty.active:
-            for layer in self.layers:
-                penalty_value += penalty.add_grad(layer.W, layer.dW, scale, layer.scratch)
+        for layer in self.layers:
+            penalty_value += penalty.loss(layer.W)
+            layer.dW += penalty.grad(layer.W)
         return data_loss, penalty_value, logits
-
-    def forward_loss(self, x: np.ndarray, labels: np.ndarray, scale: float = 1.0) -> tuple[float, np.ndarray, np.ndarray]:
-        """Forward and data loss for one batch: ``(data_loss, scale·dloss/dlogits, predicted classes)``."""
-        return softmax_cross_entropy_argmax(self.forward(x), labels, scale)
-
-    def backward_step(self, grad_logits: np.ndarray, penalty: Penalty, lr: float) -> float:
-        """Backpropagate ``lr·dL/dlogits`` and take the plain SGD step in every layer.
-
-        Returns the penalty measured on the weights before the step. Together with
-        ``forward_loss(scale=lr)`` this is ``loss_and_grads`` + ``SGD(lr).step`` in
-        fewer passes over the weights (``Dense.backward_step``).
-        """
-        grad, penalty_value = grad_logits, 0.0
-        for i in range(len(self.layers) - 1, -1, -1):
-            grad, value = self.layers[i].backward_step(grad, penalty, lr, need_input_grad=i > 0)
-            penalty_value += value
-        return penalty_value
 
     @property
     def weights(self) -> list[np.ndarray]:
@@ -94,10 +90,12 @@ class Network:
 
     @property
     def params(self) -> list[np.ndarray]:
+        """Every parameter, layer by layer: ``[W1, b1, W2, b2, ...]``."""
         return [p for layer in self.layers for p in (layer.W, layer.b)]
 
     @property
     def grads(self) -> list[np.ndarray]:
+        """The gradients of the last ``loss_and_grads``, in the order of ``params``."""
         return [g for layer in self.layers for g in (layer.dW, layer.db)]
 
     def predict_logits(self, x: np.ndarray, chunk: int = 2000,

@@ -1,33 +1,32 @@
-"""Stochastic gradient descent, optionally with (heavy-ball) momentum.
-
-The optimizer receives *steps*: gradients already multiplied by the learning
-rate (see ``Network.loss_and_grads(scale=lr)``), so a plain SGD update is one
-pass over each parameter.
-"""
+"""Stochastic gradient descent, optionally with (heavy-ball) momentum."""
 from __future__ import annotations
 
 import numpy as np
 
 
 class SGD:
-    """``v = momentum·v + lr·g``; ``p -= v`` (plain SGD ``p -= lr·g`` when momentum is 0)."""
+    """Gradient descent on a list of parameters, updated in place.
+
+    ``update = momentum·update_prev + lr·grad``; ``param -= update`` (numpy-ml's form).
+    With ``momentum = 0`` this is plain SGD, ``param -= lr·grad``. The previous update
+    of each parameter is kept by its position in ``params``, so every call passes the
+    parameters in the same order.
+    """
 
     def __init__(self, lr: float, momentum: float = 0.0):
         self.lr = float(lr)
         self.momentum = float(momentum)
-        self._velocity: dict[int, np.ndarray] = {}
+        self._updates: dict[int, np.ndarray] = {}
 
-    def step(self, params: list[np.ndarray], steps: list[np.ndarray]) -> None:
-        """Update every parameter in place from its step ``lr·g`` (steps may be overwritten)."""
-        for i, (p, s) in enumerate(zip(params, steps)):
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Move every parameter against its gradient (``grads[i]`` shaped like ``params[i]``)."""
+        for i, (param, grad) in enumerate(zip(params, grads)):
+            update = self.lr * grad
             if self.momentum:
-                v = self._velocity.get(i)
-                if v is None:
-                    v = self._velocity[i] = np.zeros_like(p)
-                v *= self.momentum
-                v += s
-                s = v
-            p -= s
+                if i in self._updates:
+                    update += self.momentum * self._updates[i]
+                self._updates[i] = update
+            param -= update
 
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr:g}, momentum={self.momentum:g})"

@@ -1,50 +1,34 @@
 """Parameter norm penalties, applied to weight matrices only (never biases).
 
-Each penalty is its own loss term: ``loss = data_loss + penalty``.
+Each penalty is its own loss term: ``loss = data_loss + penalty``, where the
+penalty is summed over the network's weight matrices.
 
-* ``L2(lam)``: ``½·lam·Σ w²``, gradient ``lam·w``.
-* ``L1(lam)``: ``lam·Σ |w|``, subgradient ``lam·sign(w)``, the sign taken from the sign bit
-  (``±lam`` at ``±0``: any value in ``[-lam, lam]`` is a subgradient there). The sign and
-  ``‖W‖₁`` come from one fused pass over ``W`` (``kernels``).
+* ``L2(lam)``: ``½·lam·‖W‖²``, gradient ``lam·W``.
+* ``L1(lam)``: ``lam·‖W‖₁``, subgradient ``lam·sign(W)``, the sign taken from the sign bit
+  (``±lam`` at ``±0``: any value in ``[-lam, lam]`` is a subgradient there, and a weight
+  at exactly 0 is then pushed off it like any other, the same way every step).
 * ``ElasticNet(l1, l2)``: the sum of the two.
 
-Two ways to use them: ``add_grad`` adds the penalty's gradient to a gradient (any
-optimizer), and ``prepare_step`` applies its share of a plain SGD step to the weights
-directly, which saves passes over the weight matrix (see ``Dense.backward_step``;
-for L1 it is one fused pass, ``kernels.penalty_step``).
+Training uses these through ``Network.loss_and_grads``; the fused training step
+(``engine.fast.penalty_steps``) applies the same terms in fewer passes over ``W``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .kernels import add_l1_subgradient, penalty_step
-
 
 class Penalty:
-    """Base class: ``loss(weights)`` and ``add_grad(w, grad)`` over weight matrices."""
+    """Base class: ``loss(W)`` and ``grad(W)`` of one weight matrix ``W`` (n_in, n_out)."""
 
     name = "none"
 
-    def loss(self, weights: list[np.ndarray]) -> float:
-        """The penalty value summed over all weight matrices."""
+    def loss(self, w: np.ndarray) -> float:
+        """The penalty of ``w``."""
         return 0.0
 
-    def add_grad(self, w: np.ndarray, grad: np.ndarray, scale: float = 1.0, scratch: np.ndarray | None = None) -> float:
-        """Add ``scale`` × the (sub)gradient with respect to ``w`` into ``grad``; return the penalty of ``w``.
-
-        Doing both in one call lets L1 reuse ``sign(w)`` for ``‖w‖₁ = w·sign(w)``;
-        ``scratch`` (same shape as ``w``) avoids allocating per batch.
-        """
-        return 0.0
-
-    def prepare_step(self, w: np.ndarray, lr: float, scratch: np.ndarray) -> tuple[float, float]:
-        """For plain SGD: return ``(penalty of w, decay)`` and move ``w`` by the rest of its step.
-
-        Afterwards ``w ← decay·w − lr·∇data`` completes ``w ← w − lr·(∇data + ∇penalty)``
-        (``Dense.backward_step`` does it in one BLAS call). The value is measured on ``w``
-        before anything moves it; ``scratch`` is work space shaped like ``w``.
-        """
-        return 0.0, 1.0
+    def grad(self, w: np.ndarray) -> np.ndarray:
+        """The (sub)gradient of ``loss`` with respect to ``w``: an array shaped and typed like ``w``."""
+        return np.zeros_like(w)
 
     @property
     def active(self) -> bool:
@@ -60,23 +44,19 @@ class NoPenalty(Penalty):
 
 
 class L2(Penalty):
-    """Weight decay: ``½·lam·‖W‖²``."""
+    """Weight decay: ``½·lam·‖W‖²``, gradient ``lam·W``."""
 
     name = "l2"
 
     def __init__(self, lam: float):
         self.lam = float(lam)
 
-    def loss(self, weights):
-        return 0.5 * self.lam * sum(_sum_of_squares(w) for w in weights)
+    def loss(self, w):
+        flat = w.ravel()
+        return 0.5 * self.lam * float(np.dot(flat, flat))  # ‖W‖² as one dot product: no squared copy of W
 
-    def add_grad(self, w, grad, scale=1.0, scratch=None):
-        value = 0.5 * self.lam * _sum_of_squares(w)
-        grad += np.multiply(w, scale * self.lam, out=scratch)
-        return value
-
-    def prepare_step(self, w, lr, scratch):
-        return 0.5 * self.lam * _sum_of_squares(w), 1.0 - lr * self.lam
+    def grad(self, w):
+        return self.lam * w
 
     @property
     def active(self):
@@ -87,22 +67,19 @@ class L2(Penalty):
 
 
 class L1(Penalty):
-    """Lasso: ``lam·‖W‖₁``; drives weights to (nearly) exactly zero."""
+    """Lasso: ``lam·‖W‖₁``, subgradient ``lam·sign(W)``; drives weights to (nearly) exactly zero."""
 
     name = "l1"
 
     def __init__(self, lam: float):
         self.lam = float(lam)
 
-    def loss(self, weights):
-        return self.lam * sum(float(np.abs(w).sum()) for w in weights)
+    def loss(self, w):
+        return self.lam * float(np.abs(w).sum())
 
-    def add_grad(self, w, grad, scale=1.0, scratch=None):
-        return self.lam * add_l1_subgradient(grad, w, scale * self.lam)
-
-    def prepare_step(self, w, lr, scratch):
-        sum_abs, _ = penalty_step(w, 1.0, lr * self.lam)
-        return self.lam * sum_abs, 1.0
+    def grad(self, w):
+        # copysign reads the sign bit: +lam at +0, -lam at -0 (see the module docstring).
+        return np.copysign(self.lam, w)
 
     @property
     def active(self):
@@ -113,36 +90,25 @@ class L1(Penalty):
 
 
 class ElasticNet(Penalty):
-    """L1 and L2 together: ``l1·‖W‖₁ + ½·l2·‖W‖²``."""
+    """L1 and L2 together: ``l1·‖W‖₁ + ½·l2·‖W‖²``; ``self.l1`` and ``self.l2`` are the two parts."""
 
     name = "elastic"
 
     def __init__(self, l1: float, l2: float):
-        self.parts = (L1(l1), L2(l2))
+        self.l1, self.l2 = L1(l1), L2(l2)
 
-    def loss(self, weights):
-        return sum(part.loss(weights) for part in self.parts)
+    def loss(self, w):
+        return self.l1.loss(w) + self.l2.loss(w)
 
-    def add_grad(self, w, grad, scale=1.0, scratch=None):
-        return sum(part.add_grad(w, grad, scale, scratch) for part in self.parts)
-
-    def prepare_step(self, w, lr, scratch):
-        l1, l2 = self.parts
-        # The decay applies to w alone, so it does not shrink the L1 step as well.
-        sum_abs, sum_sq = penalty_step(w, 1.0 - lr * l2.lam, lr * l1.lam)
-        return l1.lam * sum_abs + 0.5 * l2.lam * sum_sq, 1.0
+    def grad(self, w):
+        return self.l1.grad(w) + self.l2.grad(w)
 
     @property
     def active(self):
-        return any(part.active for part in self.parts)
+        return self.l1.active or self.l2.active
 
     def __repr__(self):
-        return f"ElasticNet(l1={self.parts[0].lam:g}, l2={self.parts[1].lam:g})"
-
-
-def _sum_of_squares(w: np.ndarray) -> float:
-    flat = w.ravel()
-    return float(np.dot(flat, flat))
+        return f"ElasticNet(l1={self.l1.lam:g}, l2={self.l2.lam:g})"
 
 
 PENALTY_NAMES = ("none", "l1", "l2", "elastic")

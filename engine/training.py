@@ -30,20 +30,17 @@ from .events import (
     FailedEvent,
     StartEvent,
 )
-from .kernels import preprocess_rows
-from .losses import cross_entropy_per_example
+from .fast.kernels import preprocess_rows
+from .losses import DIVERGENCE_LOSS, cross_entropy_per_example
 from .metrics import confusion_matrix, dead_units, first_layer_images, overall_sparsity, weight_stats
 from .network import Network
-from .optimizers import SGD
 from .penalties import make_penalty
+from .stepping import make_stepper
 
 EventSink = Callable[[Event], None]
 StopCheck = Callable[[], bool]
 
 N_CLASSES = 10
-# A mean cross-entropy above this many nats means the network gives the true class
-# a probability below e^-100 on average: no learning run gets there, a blown-up one does.
-DIVERGENCE_LOSS = 100.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +98,7 @@ def train(
     should_stop: StopCheck | None = None,
     *,
     blas_threads: int | None = 1,
+    readable: bool = False,
 ) -> Event:
     """Train ``config`` on ``dataset``; emit events to ``on_event``; return the final event.
 
@@ -111,8 +109,12 @@ def train(
     At the study's batch sizes the products are too small to gain from a second thread,
     and spinning BLAS threads collapse when anything else wants the cores (a watching
     browser, another run): see bench/README.md.
+
+    ``readable`` steps with the textbook path (``Network.loss_and_grads`` + ``SGD.step``)
+    instead of the fused one: the same run up to rounding, only slower. For tests.
     """
-    return _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads).execute()
+    run = _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads, readable)
+    return run.execute()
 
 
 @functools.cache
@@ -151,11 +153,19 @@ class _EpochTotals:
         self.batches += 1
 
 
+class _RunEnded(Exception):
+    """Raised inside a run to end it early (cancelled, diverged) with its final event."""
+
+    def __init__(self, event: Event):
+        super().__init__(event.kind)
+        self.event = event
+
+
 class _Run:
     """One training run: the data, the network, and the loop that reports on them."""
 
     def __init__(self, config: RunConfig, dataset: Dataset, emit: "_Emitter", should_stop: StopCheck,
-                 blas_threads: int | None):
+                 blas_threads: int | None, readable: bool = False):
         self.config, self.emit, self.should_stop, self.blas_threads = config, emit, should_stop, blas_threads
         self.clock = _Clock()
         streams = RandomStreams.from_seed(config.seed)
@@ -169,8 +179,8 @@ class _Run:
         self.order_rng = streams.order
         self.net = Network.build((self.pixels_train.shape[1], config.hidden, N_CLASSES), config.activation, config.init,
                                  streams.init, config.dtype)
-        self.penalty = make_penalty(config.penalty, config.lam, config.lam_l2)
-        self.optimizer = SGD(config.lr, config.momentum)
+        self.stepper = make_stepper(config, self.net, make_penalty(config.penalty, config.lam, config.lam_l2),
+                                    readable=readable)
         self.batches = math.ceil(len(self.y_train) / config.batch_size)
         self.step = 0
         self.checksum = dataset.checksum
@@ -181,35 +191,33 @@ class _Run:
                   test_size=len(self.y_test), n_params=sum(p.size for p in self.net.params),
                   dataset_checksum=self.checksum, subset_checksum=_sha256(self.indices),
                   init_checksum=_sha256(*self.net.params), numpy_version=np.__version__)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), self._blas_limits():
-            for epoch in range(1, self.config.epochs + 1):
-                epoch_clock = _Clock()
-                totals = self._train_epoch(epoch)
-                if not isinstance(totals, _EpochTotals):
-                    return totals
-                last = self._evaluate(epoch, totals, epoch_clock)
-                if last.kind == "failed":
-                    return last
-        return self._done(last, totals)
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), self._blas_limits():
+                for epoch in range(1, self.config.epochs + 1):
+                    epoch_clock = _Clock()
+                    last = self._evaluate(epoch, self._train_epoch(epoch), epoch_clock)
+        except _RunEnded as ended:
+            return ended.event
+        return self._done(last)
 
     def _blas_limits(self):
         if not self.blas_threads:
             return nullcontext()
         return threadpool_limits(limits=self.blas_threads, user_api="blas")
 
-    def _train_epoch(self, epoch: int) -> _EpochTotals | Event:
-        """The SGD steps of one epoch; a final event instead if cancelled or diverged."""
-        config, net = self.config, self.net
+    def _train_epoch(self, epoch: int) -> _EpochTotals:
+        """The steps of one epoch and their sums; raises ``_RunEnded`` if cancelled or diverged."""
+        config = self.config
         order = self.order_rng.permutation(len(self.y_train))
         totals = _EpochTotals()
         for batch in range(1, self.batches + 1):
             if self.should_stop():
-                return self.emit(CancelledEvent, reason="cancelled by request", epoch=epoch, step=self.step,
-                                 seconds=self.clock.elapsed())
+                raise _RunEnded(self.emit(CancelledEvent, reason="cancelled by request", epoch=epoch, step=self.step,
+                                          seconds=self.clock.elapsed()))
             idx = order[(batch - 1) * config.batch_size : batch * config.batch_size]
             yb = self.y_train[idx]
             x = preprocess(self.pixels_train, self.config.dtype, idx, self.batch_buffer)
-            data_loss, penalty_value, predicted = self._sgd_step(x, yb)
+            data_loss, penalty_value, predicted = self.stepper.step(x, yb)
             loss = data_loss + penalty_value
             self.step += 1
             diverged = not data_loss <= DIVERGENCE_LOSS or not math.isfinite(loss)
@@ -218,36 +226,20 @@ class _Run:
             self.emit(BatchEvent, step=self.step, epoch=epoch, batch=batch, loss=loss, data_loss=data_loss,
                       penalty=penalty_value)
             if diverged:
-                return self.emit(FailedEvent, reason=_divergence_reason(loss, epoch, batch, self.step, config),
-                                 epoch=epoch, step=self.step, seconds=self.clock.elapsed())
+                raise _RunEnded(self.emit(FailedEvent, reason=_divergence_reason(loss, epoch, batch, self.step, config),
+                                          epoch=epoch, step=self.step, seconds=self.clock.elapsed()))
         return totals
 
-    def _sgd_step(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
-        """One SGD step on one batch: ``(data_loss, penalty, predicted classes)``, all before the step.
-
-        No step is taken when the data loss shows divergence (the run ends there).
-        Plain SGD steps the weights inside the backward pass; momentum needs the gradients.
-        """
-        net, lr = self.net, self.config.lr
-        if self.optimizer.momentum:
-            data_loss, penalty_value, logits = net.loss_and_grads(x, labels, self.penalty, scale=lr)
-            if data_loss <= DIVERGENCE_LOSS:
-                self.optimizer.step(net.params, net.grads)
-            return data_loss, penalty_value, logits.argmax(axis=1)
-        data_loss, grad, predicted = net.forward_loss(x, labels, scale=lr)
-        if not data_loss <= DIVERGENCE_LOSS:
-            return data_loss, self.penalty.loss(net.weights), predicted
-        return data_loss, net.backward_step(grad, self.penalty, lr), predicted
-
-    def _evaluate(self, epoch: int, totals: _EpochTotals, epoch_clock: "_Clock") -> Event:
-        """Test-set loss and accuracy plus weight statistics: the epoch event (or a failure)."""
+    def _evaluate(self, epoch: int, totals: _EpochTotals, epoch_clock: "_Clock") -> EpochEvent:
+        """Test-set loss and accuracy plus weight statistics: the epoch event; raises ``_RunEnded`` on divergence."""
         train_seconds = epoch_clock.elapsed()
         self.test_logits = self.net.predict_logits(self.pixels_test,
                                                    prepare=lambda pixels: preprocess(pixels, self.config.dtype))
         test_loss = float(np.mean(cross_entropy_per_example(self.test_logits, self.y_test)))
         if not all(np.isfinite(w).all() for w in self.net.weights) or not math.isfinite(test_loss):
-            return self.emit(FailedEvent, reason=_divergence_reason(test_loss, epoch, self.batches, self.step, self.config),
-                             epoch=epoch, step=self.step, seconds=self.clock.elapsed())
+            reason = _divergence_reason(test_loss, epoch, self.batches, self.step, self.config)
+            raise _RunEnded(self.emit(FailedEvent, reason=reason, epoch=epoch, step=self.step,
+                                      seconds=self.clock.elapsed()))
         self.predicted = self.test_logits.argmax(axis=1)
         batches = totals.batches
         stats = tuple(weight_stats(f"W{i + 1}", w) for i, w in enumerate(self.net.weights))
@@ -258,7 +250,7 @@ class _Run:
                          sparsity=overall_sparsity(self.net.weights), seconds=epoch_clock.elapsed(),
                          train_seconds=train_seconds, weights=stats)
 
-    def _done(self, last: EpochEvent, totals: _EpochTotals) -> Event:
+    def _done(self, last: EpochEvent) -> Event:
         w1 = self.net.weights[0]
         images = first_layer_images(w1) if w1.shape[0] == 784 else np.empty((0, 28, 28), np.float32)
         return self.emit(DoneEvent, epochs=self.config.epochs, steps=self.step, test_accuracy=last.test_accuracy,

@@ -1,11 +1,13 @@
-"""The fused kernels against the NumPy they replace: the same numbers, edge cases included."""
+"""The fast path's kernels against the NumPy they replace: the same numbers, edge cases included."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from engine import kernels
+from engine.activations import Sigmoid
+from engine.fast import kernels
+from engine.fast.activations import KernelSigmoid, fast_activation
 from engine.training import preprocess
 
 FLOATS = (np.float32, np.float64)
@@ -100,16 +102,17 @@ def test_cross_entropy_step_refuses_a_label_outside_the_classes():
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_sigmoid_kernels_round_exactly_as_the_numpy_formulas(dtype):
+def test_kernel_sigmoid_rounds_exactly_as_the_readable_one(dtype):
+    """Evaluation uses the readable sigmoid, training the kernels: a run's numbers must not depend on which."""
     rng = np.random.default_rng(7)
-    t = np.tanh(rng.standard_normal((16, 9))).astype(dtype)
-    expected = (t + dtype(1)) * dtype(0.5)
-    kernels.sigmoid_from_tanh(t)
-    np.testing.assert_array_equal(t, expected)
+    z = (rng.standard_normal((16, 9)) * 4).astype(dtype)
+    z[0, :3] = [-1e4, 0.0, 1e4]
+    readable, fast = Sigmoid(), fast_activation(Sigmoid())
+    assert isinstance(fast, KernelSigmoid)
+    a = fast.forward(z.copy())
+    np.testing.assert_array_equal(a, readable.forward(z.copy()))
     da = rng.standard_normal((16, 9)).astype(dtype)
-    expected = da * t * (dtype(1) - t)
-    kernels.sigmoid_backward(t, da)
-    np.testing.assert_array_equal(da, expected)
+    np.testing.assert_array_equal(fast.backward(a, da.copy()), readable.backward(a, da.copy()))
 
 
 def test_subtract_column_sums_is_the_bias_step():
@@ -146,17 +149,17 @@ def test_kernels_import_and_run_where_numba_has_nowhere_to_cache(tmp_path):
     from pathlib import Path
 
     package = tmp_path / "engine"
-    shutil.copytree(Path(kernels.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
-    (package / "__pycache__").write_text("not a directory")
+    shutil.copytree(Path(kernels.__file__).parent.parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "fast" / "__pycache__").write_text("not a directory")
     blocked = tmp_path / "no-home"
     blocked.write_text("not a directory")
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env.update(HOME=str(blocked), XDG_CACHE_HOME=str(blocked), PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(tmp_path))
-    code = ("import numpy as np; from engine import kernels; w = np.array([1.0, -1.0, 0.0], np.float32); "
+    code = ("import numpy as np; from engine.fast import kernels; w = np.array([1.0, -1.0, 0.0], np.float32); "
             "print(kernels.penalty_step(w, 1.0, 0.5), w.tolist(), kernels.__file__)")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split()[-1] == str(package / "kernels.py")  # the copy, not the repository's engine
+    assert out.stdout.split()[-1] == str(package / "fast" / "kernels.py")  # the copy, not the repository's engine
     assert "(2.0, 2.0) [0.5, -0.5, -0.5]" in out.stdout
     assert "NUMBA_CACHE_DIR" in out.stderr  # the warning says how to get the cache back

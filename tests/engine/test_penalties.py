@@ -33,9 +33,10 @@ def test_penalty_value_counts_weights_only():
         layer.b[:] = 100.0
     weights_sq = sum(float(np.sum(w**2)) for w in net.weights)
     weights_abs = sum(float(np.sum(np.abs(w))) for w in net.weights)
-    assert L2(0.2).loss(net.weights) == pytest.approx(0.5 * 0.2 * weights_sq)
-    assert L1(0.2).loss(net.weights) == pytest.approx(0.2 * weights_abs)
-    assert ElasticNet(0.2, 0.3).loss(net.weights) == pytest.approx(0.2 * weights_abs + 0.15 * weights_sq)
+    total = lambda penalty: sum(penalty.loss(w) for w in net.weights)
+    assert total(L2(0.2)) == pytest.approx(0.5 * 0.2 * weights_sq)
+    assert total(L1(0.2)) == pytest.approx(0.2 * weights_abs)
+    assert total(ElasticNet(0.2, 0.3)) == pytest.approx(0.2 * weights_abs + 0.15 * weights_sq)
 
 
 def test_reported_loss_is_data_plus_penalty():
@@ -45,10 +46,19 @@ def test_reported_loss_is_data_plus_penalty():
     data, pen, _ = net.loss_and_grads(x, y, L2(0.01))
     assert pen_plain == 0.0
     assert data == pytest.approx(data_plain)
-    assert pen == pytest.approx(L2(0.01).loss(net.weights)) and pen > 0
+    assert pen == pytest.approx(sum(L2(0.01).loss(w) for w in net.weights)) and pen > 0
 
 
 def test_zero_lambda_is_inactive_and_unknown_name_is_refused():
     assert not L1(0.0).active and not NoPenalty().active and L2(1e-5).active
     with pytest.raises(ValueError, match="choose one of none, l1, l2, elastic"):
         make_penalty("l3", 0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_l1_subgradient_takes_the_sign_bit_so_zeros_move_like_other_weights(dtype):
+    w = np.array([[0.0, -0.0], [2.0, -3e-30]], dtype)
+    grad = L1(0.5).grad(w)
+    assert grad.dtype == dtype
+    np.testing.assert_array_equal(grad, [[0.5, -0.5], [0.5, -0.5]])
+    np.testing.assert_array_equal(ElasticNet(0.5, 2.0).grad(w), grad + 2.0 * w)

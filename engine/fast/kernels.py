@@ -54,7 +54,7 @@ def penalty_step(w: np.ndarray, decay: float, l1_step: float) -> tuple[float, fl
     """``w ← decay·w − l1_step·sign(w)`` in place; return ``(Σ|w|, Σw²)`` of ``w`` before the step.
 
     ``sign`` is the sign bit, so ±0 moves by ∓``l1_step`` (the subgradient convention of
-    ``penalties.L1``). ``w`` must be C-contiguous. The sums are accumulated in
+    ``engine.penalties.L1``). ``w`` must be C-contiguous. The sums are accumulated in
     ``w``'s dtype in many vectorised partial sums (relative error ~1e-6 for float32 on
     W1), which keeps the pass as fast as a plain copy of ``w``.
     """
