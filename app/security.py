@@ -4,16 +4,23 @@
 * Origin: a state-changing request or a WebSocket handshake from another site's page is refused
   (CSRF, cross-site WebSocket hijacking); browsers always send Origin on those.
 * Token: required on every API call, page and socket when the server listens beyond loopback.
-  ``?token=…`` on any page sets an HttpOnly, SameSite=Strict cookie, as Jupyter does.
+  ``?token=…`` on any page sets an HttpOnly, SameSite=Strict cookie, as Jupyter does, and redirects
+  to the same page and query without the token (never to another server: see ``local_location``).
+  ``Authorization: Bearer …`` works too (the scheme in any case, RFC 7235).
 """
 from __future__ import annotations
 
 import hmac
-from urllib.parse import urlsplit
+from collections.abc import Iterable
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, abort, jsonify, make_response, redirect, request
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Path characters a Location keeps as they are (RFC 3986 pchar and "/"); all else is percent-encoded.
+PATH_CHARACTERS = "/-._~!$&'()*+,;=:@"
+QUERY_CHARACTERS = "/,:@!$'()*;"
+
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 TOKEN_COOKIE = "normlab_token"
 
@@ -87,19 +94,39 @@ def same_origin(origin: str) -> bool:
 
 
 def check_token(token: str):
+    """Refuse a request that does not carry ``token`` (query on a page, Bearer header, or cookie)."""
     given = request.args.get("token")
     if given is not None and request.method in SAFE_METHODS and not request.path.startswith("/api"):
         if not hmac.compare_digest(given.encode(), token.encode()):
             return refuse(403, "wrong token")
-        response = make_response(redirect(request.path))
+        rest = [(name, value) for name, value in request.args.items(multi=True) if name != "token"]
+        response = make_response(redirect(local_location(request.script_root + request.path, rest)))
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict")
         return response
-    header = request.headers.get("Authorization", "")
-    offered = header[7:] if header.startswith("Bearer ") else request.cookies.get(TOKEN_COOKIE, "")
+    offered = bearer_token(request.headers.get("Authorization", "")) or request.cookies.get(TOKEN_COOKIE, "")
     if not hmac.compare_digest(offered.encode(), token.encode()):
         return refuse(401, "this server needs its token: open the address it printed (with ?token=…) "
                            "or send 'Authorization: Bearer <token>'")
     return None
+
+
+def bearer_token(header: str) -> str | None:
+    """The credentials of an ``Authorization: Bearer …`` header (the scheme is case-insensitive, RFC 7235)."""
+    scheme, _, credentials = header.strip().partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
+
+
+def local_location(path: str, query: Iterable[tuple[str, str]] = ()) -> str:
+    """A Location header that every browser resolves to ``path`` on this same server, with ``query``.
+
+    Anything but plain path characters is percent-encoded (controls, spaces, ``\\``: browsers drop
+    tabs and newlines and read ``\\`` as ``/``), and leading slashes collapse into one, since
+    ``//host/…`` names another server: redirecting to the request's own path is then never an open
+    redirect.
+    """
+    location = "/" + quote(path, safe=PATH_CHARACTERS).lstrip("/")
+    encoded = urlencode(list(query), safe=QUERY_CHARACTERS, quote_via=quote)
+    return f"{location}?{encoded}" if encoded else location
 
 
 def refuse(status: int, message: str):

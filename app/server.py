@@ -1,10 +1,8 @@
 """Starting the dashboard server, kept apart from building the app (``create_app``)."""
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from werkzeug.serving import make_server
 
 from . import create_app
 from .executors.process import keep_threads_off
+from .exposure import access_settings, exposure_notice, is_loopback
 
 log = logging.getLogger("normlab")
 
@@ -36,15 +35,6 @@ def db_timeout_from_env() -> float:
     return value
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def serve(host: str, port: int, database: Path, data_dir: str | None, workers: int, queue_limit: int,
           preload: str | None = "mnist", token: str | None = None, allowed_hosts: tuple[str, ...] = (),
           executor: str = "thread", scheduler: str | None = None, pin: bool = True) -> None:
@@ -54,11 +44,7 @@ def serve(host: str, port: int, database: Path, data_dir: str | None, workers: i
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    if not is_loopback(host):
-        token = token or secrets.token_urlsafe(24)
-        allowed_hosts = (*allowed_hosts, host)
-        print(f"\n  WARNING: normlab is listening on {host}, not just this machine. Every request must carry "
-              f"its token; open the address below with ?token=… once.\n", file=sys.stderr)
+    token, allowed_hosts, addresses = access_settings(host, token, allowed_hosts)
     app = create_app({"DATABASE": str(database), "DATA_DIR": data_dir, "WORKERS": workers, "TOKEN": token,
                       "DB_TIMEOUT": db_timeout_from_env(),
                       "ALLOWED_HOSTS": allowed_hosts, "QUEUE_LIMIT": queue_limit, "PRELOAD_DATASET": preload,
@@ -68,6 +54,8 @@ def serve(host: str, port: int, database: Path, data_dir: str | None, workers: i
         log.info("marked %d run(s) interrupted: the server stopped while they ran", len(lab.interrupted))
     own_cores = keep_threads_off(lab.executor.reserved_cores())
     server = make_server(host, port, app, threaded=True)
+    if not is_loopback(host):
+        print(exposure_notice(host, server.server_port, token, addresses), file=sys.stderr)
     query = f"?token={token}" if token else ""
     log.info("normlab dashboard: http://%s:%d/%s  (database %s; Ctrl-C to stop)", host, server.server_port, query, database)
     log.info("runs execute with: %s", ", ".join(f"{k} {v}" for k, v in lab.executor.describe().items()))

@@ -16,6 +16,7 @@
 import { Smoother } from "./smoothing.js";
 import { stats, pushBounded } from "./stream.js";
 import { num } from "./format.js";
+import { plotlyText, runName } from "./plotly_text.js";
 
 // Per trace, after downsampling: WebGL draws thousands of points cheaply; SVG paths slow
 // down past ~10k points per figure (plotly.js #553), so the SVG fallback keeps fewer.
@@ -646,12 +647,12 @@ export class BatchChart extends Chart {
       const raw = series.rawView.view(series.x, series.y);
       const sm = series.smoothView.view(series.x, series.s);
       out.push({
-        type, mode: "lines", uid: `raw-${series.id}`, name: `${series.label} (raw)`,
+        type, mode: "lines", uid: `raw-${series.id}`, name: `${plotlyText(series.label)} (raw)`,
         legendgroup: series.id, showlegend: false, x: raw.x, y: raw.y,
         line: { color: series.color, width: 1 }, opacity: 0.28, hoverinfo: "skip",
       });
       out.push({
-        type, mode: "lines", uid: `smooth-${series.id}`, name: `#${series.id} ${series.label}`,
+        type, mode: "lines", uid: `smooth-${series.id}`, name: runName(series.id, series.label),
         legendgroup: series.id, x: sm.x, y: sm.y, line: { color: series.color, width: 2 },
         hovertemplate: "step %{x}<br>loss %{y:.4f}<extra>%{fullData.name}</extra>",
       });
@@ -760,7 +761,7 @@ export class EpochChart extends PerEpochChart {
   traces() {
     const out = [];
     for (const s of this.runs.values()) {
-      const name = `#${s.id} ${s.label}`;
+      const name = runName(s.id, s.label);
       const common = { type: "scatter", mode: "lines+markers", legendgroup: s.id, x: s.x, marker: { size: 5 } };
       out.push({
         ...common, uid: `loss-${s.id}`, name, y: s.loss, line: { color: s.color, width: 2 },

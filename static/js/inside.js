@@ -12,6 +12,7 @@ import {
 } from "./charts.js";
 import { Smoother } from "./smoothing.js";
 import { fmtG } from "./format.js";
+import { runName } from "./plotly_text.js";
 
 // engine/metrics.py: HIST_EDGES = 80 equal bins over [-1, 1]; values outside go to the end bins.
 export const HIST_BINS = 80;
@@ -308,7 +309,7 @@ export class WeightEpochChart extends PerEpochChart {
           name: single ? `${name}${shape}` : `#${run.id} ${name}`, legendgroup: single ? name : run.id,
           x: run.epochs, y: layer[this.metric], marker: { size: 5 },
           line: { color: single ? layerColor(name, i) : run.color, width: 2, dash: single ? "solid" : LAYER_DASH[i % 4] },
-          hovertemplate: `epoch %{x}<br>${name} ${spec.note} %{y:${spec.format}}<extra>#${run.id} ${escapeHover(run.label)}</extra>`,
+          hovertemplate: `epoch %{x}<br>${name} ${spec.note} %{y:${spec.format}}<extra>${runName(run.id, run.label)}</extra>`,
         });
       });
       if (this.metric === "sparsity") {
@@ -382,7 +383,7 @@ export class HistogramChart extends PerEpochChart {
       const counts = w.histogram.map(Number);
       const total = counts.reduce((a, b) => a + b, 0) || 1;
       return {
-        type: "bar", uid: `${run.id}`, name: `#${run.id} ${run.label}`, x: BIN_CENTRES,
+        type: "bar", uid: `${run.id}`, name: runName(run.id, run.label), x: BIN_CENTRES,
         y: counts.map((c) => (c > 0 ? c : null)), width: BIN,
         marker: { color: run.color, opacity: single ? 0.8 : 0.45, line: { color: run.color, width: 1 } },
         customdata: counts.map((c, i) => [binLabel(i), c / total, epoch]),
@@ -425,11 +426,6 @@ function binLabel(i) {
   if (i === 0) return `w < ${fmtG(b, 3)}`;
   if (i === HIST_BINS - 1) return `w ≥ ${fmtG(a, 3)}`;
   return `${fmtG(a, 3)} ≤ w < ${fmtG(b, 3)}`;
-}
-
-// Plotly's hover templates read %{...}; a label a person typed must not be read as one.
-export function escapeHover(text) {
-  return String(text ?? "").replace(/[<>&%{}]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 // ---- the confusion matrix as a heatmap ----------------------------------------------------------

@@ -12,7 +12,7 @@
 // data-baseline ("1" when the band is drawn).
 
 import { CONFIG, FONT, GRID, whenPlotly } from "./charts.js";
-import { escapeHover } from "./inside.js";
+import { plotlyText } from "./plotly_text.js";
 import { fmtG, num } from "./format.js";
 
 export const PENALTY_ORDER = ["none", "l1", "l2", "elastic"];
@@ -163,7 +163,7 @@ export class TradeoffChart {
 
     const annotations = [];
     if (this.showBest && best) {
-      const label = PENALTY_LABEL[best.penalty] || escapeHover(best.penalty);
+      const label = PENALTY_LABEL[best.penalty] || plotlyText(best.penalty);
       if (best.penalty === "none") {
         annotations.push({ text: "★ best: no penalty (the band)", x: 0.99, xref: "paper", y: best.accuracy, yref: "y",
           xanchor: "right", yanchor: "bottom", yshift: 4, showarrow: false, font: { color: "#8a5a00", size: 12 } });

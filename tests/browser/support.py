@@ -24,12 +24,12 @@ def total_steps(settings: dict) -> int:
 class LiveServer:
     """The app served by Werkzeug in a daemon thread, plus small JSON helpers for the tests."""
 
-    def __init__(self, db_path: Path):
+    def __init__(self, db_path: Path, **config):
         from werkzeug.serving import make_server
 
         from app import create_app
 
-        self.app = create_app({"DATABASE": str(db_path), "TESTING": True})
+        self.app = create_app({"DATABASE": str(db_path), "TESTING": True, **config})
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="normlab-test-server", daemon=True)
