@@ -39,6 +39,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
               float(app.config["DB_TIMEOUT"]), app.config["EXECUTOR"], app.config["SCHEDULER"],
               pin=bool(app.config["PIN_RUNS"]))
     app.extensions["normlab"] = lab
+    # As Flask's tutorial closes g.db: the request's thread closes its store connection when the
+    # request (or the socket it upgraded to) ends. The threaded server starts a thread per HTTP
+    # connection, so a connection kept by its thread would stay open until shutdown.
+    app.teardown_appcontext(lambda _exc: lab.store.release())
     init_security(app)
     api.init_errors(app)
     ws.sock.init_app(app)
