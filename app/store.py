@@ -73,6 +73,12 @@ class Store:
             self._connections.discard(conn)  # close() may have cleared it already
         conn.close()
 
+    @property
+    def open_connections(self) -> int:
+        """How many connections are open now (one per thread using the store)."""
+        with self._lock:
+            return len(self._connections)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction taken with BEGIN IMMEDIATE (no SQLITE_BUSY half-way through)."""
