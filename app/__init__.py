@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the dashboard. ``config`` overrides DEFAULTS (e.g. DATABASE, DATA_DIR, WORKERS)."""
     from . import api, pages, studies_api, ws
+    from .ids import RowIdConverter
     from .lab import Lab
     from .security import init_security
 
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(lambda _exc: lab.store.release())
     init_security(app)
     api.init_errors(app)
+    app.url_map.converters["id"] = RowIdConverter  # before the blueprints' routes use <id:…>
     ws.sock.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
