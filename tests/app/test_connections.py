@@ -10,7 +10,6 @@ import os
 import resource
 import subprocess
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
