@@ -1,8 +1,9 @@
 """The SQLite store: runs, their per-epoch rows and every per-batch point.
 
 One connection per thread (SQLite connections belong to their thread), closed by the thread
-when it is done with the store (``release``), WAL mode so readers never block the writer, writes started with ``BEGIN IMMEDIATE`` and batched:
-a run's events are written in one transaction per flush (at least once per epoch).
+when it is done with the store (``release``); WAL mode so readers never block the writer;
+writes started with ``BEGIN IMMEDIATE`` and batched: a run's events are written in one
+transaction per flush (at least once per epoch).
 """
 from __future__ import annotations
 
@@ -61,8 +62,8 @@ class Store:
     def release(self) -> None:
         """Close this thread's connection, if it has one (it reopens on next use).
 
-        Every thread that used the store calls this when it is done: a request on teardown,
-        a worker or socket handler as it ends. The server starts a thread per HTTP connection,
+        Every thread that used the store calls this when it is done: a request (a socket too)
+        on teardown, a job worker as it ends. The server starts a thread per HTTP connection,
         and a connection left open holds its files and cache until shutdown.
         """
         conn = getattr(self._local, "conn", None)
