@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the dashboard. ``config`` overrides DEFAULTS (e.g. DATABASE, DATA_DIR, WORKERS)."""
     from . import api, pages, studies_api, ws
+    from .ids import RowIdConverter
     from .lab import Lab
     from .security import init_security
 
@@ -42,8 +43,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
               float(app.config["DB_TIMEOUT"]), app.config["EXECUTOR"], app.config["SCHEDULER"],
               pin=bool(app.config["PIN_RUNS"]), study_queue_limit=int(app.config["STUDY_QUEUE_LIMIT"]))
     app.extensions["normlab"] = lab
+    # As Flask's tutorial closes g.db: the request's thread closes its store connection when the
+    # request (or the socket it upgraded to) ends. The threaded server starts a thread per HTTP
+    # connection, so a connection kept by its thread would stay open until shutdown.
+    app.teardown_appcontext(lambda _exc: lab.store.release())
     init_security(app)
     api.init_errors(app)
+    app.url_map.converters["id"] = RowIdConverter  # before the blueprints' routes use <id:…>
     ws.sock.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -9,17 +9,18 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine import ConfigError, RunConfig
 
+from .ids import MAX_ROW_ID, parse_seq
 from .jobs import Conflict, QueueFull
 from .serializers import run_summary
 from .settings import COMPARISON_LAMBDAS, settings_schema
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-MAX_LABEL = 100
+MAX_TEXT = 100  # characters in a run's label or a study's name
 CSV_FIELDS = ("id", "status", "label", "penalty", "lam", "lam_l2", "hidden", "epochs", "batch_size", "lr", "momentum",
               "train_size", "seed", "init", "activation", "dataset", "dtype", "test_accuracy", "train_loss",
               "data_loss", "penalty_loss", "sparsity", "dead_units", "seconds", "reason", "created", "finished")
@@ -60,7 +61,7 @@ def _http_error(exc: HTTPException):
 
 def json_body() -> dict[str, Any]:
     """The request's JSON object (an empty body counts as {})."""
-    if not request.get_data(cache=True):
+    if not request_body():
         return {}
     try:
         data = request.get_json(silent=True)
@@ -70,6 +71,19 @@ def json_body() -> dict[str, Any]:
         raise ApiError(400, "the body must be JSON (Content-Type: application/json)", "body")
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object of run settings", "body")
+    return data
+
+
+def request_body() -> bytes:
+    """The request's body (cached for ``get_json``); 413 past MAX_CONTENT_LENGTH, chunked or not.
+
+    Werkzeug checks a Content-Length against the limit, but a chunked body it reads only up to
+    the limit and hands back those bytes as if they were all: more after them means too large.
+    """
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and len(data) >= limit and request.input_stream.read(1):
+        raise RequestEntityTooLarge()
     return data
 
 
@@ -89,13 +103,22 @@ def comparison_lambda(data: dict[str, Any], key: str, penalty: str) -> float:
         raise ApiError(400, exc.message, key) from None
 
 
+def user_text(value: Any, field: str) -> str:
+    """A name a person typed (a run's label, a study's name), trimmed: 1 to MAX_TEXT characters that
+    UTF-8 can encode (JSON's ``\\ud800`` escapes decode to lone surrogates, which SQLite cannot store)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not 1 <= len(text) <= MAX_TEXT:
+        raise ApiError(400, f"must be text of 1 to {MAX_TEXT} characters", field)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "must be text that UTF-8 can encode (no lone surrogates such as \\ud800)", field) from None
+    return text
+
+
 def pop_label(data: dict[str, Any]) -> str | None:
     label = data.pop("label", None)
-    if label is None:
-        return None
-    if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
-        raise ApiError(400, f"must be text of 1 to {MAX_LABEL} characters", "label")
-    return label.strip()
+    return None if label is None else user_text(label, "label")
 
 
 def run_or_404(run_id: int) -> dict[str, Any]:
@@ -159,21 +182,19 @@ def list_runs():
     return jsonify([run_summary(r, hub) for r in lab().store.list_runs()])
 
 
-@bp.get("/runs/<int:run_id>")
+@bp.get("/runs/<id:run_id>")
 def get_run(run_id: int):
     return jsonify(run_summary(run_or_404(run_id), lab().hub))
 
 
-@bp.get("/runs/<int:run_id>/metrics")
+@bp.get("/runs/<id:run_id>/metrics")
 def metrics(run_id: int):
     run_or_404(run_id)
     after = request.args.get("after", "-1")
-    try:
-        after_seq = int(after)
-    except ValueError:
-        raise ApiError(400, f"must be a whole number (a sequence number), got {after[:20]!r}", "after") from None
-    if after_seq < -1:
-        raise ApiError(400, "must be -1 or more", "after")
+    after_seq = parse_seq(after)
+    if after_seq is None:
+        raise ApiError(400, f"must be -1 or a sequence number (0 to {MAX_ROW_ID}, digits 0-9), got {after[:20]!r}",
+                       "after")
     events = lab().store.read_events(run_id, after_seq)
     kinds = request.args.get("kinds")
     if kinds is not None:
@@ -185,7 +206,7 @@ def metrics(run_id: int):
     return jsonify(events)
 
 
-@bp.get("/runs/<int:run_id>/weights")
+@bp.get("/runs/<id:run_id>/weights")
 def weights(run_id: int):
     """The finished run's first-layer weights as images and its confusion matrix."""
     run = run_or_404(run_id)
@@ -195,14 +216,14 @@ def weights(run_id: int):
                     "first_layer": None if images is None else [[round(float(v), 5) for v in img.ravel()] for img in images]})
 
 
-@bp.get("/runs/<int:run_id>/batches.csv")
+@bp.get("/runs/<id:run_id>/batches.csv")
 def batches_csv(run_id: int):
     """Every per-batch point of the run (exports keep every point; only the charts downsample)."""
     run_or_404(run_id)
     return series_csv(run_id, "batch", ("step", "epoch", "batch", "loss", "data_loss", "penalty"))
 
 
-@bp.get("/runs/<int:run_id>/epochs.csv")
+@bp.get("/runs/<id:run_id>/epochs.csv")
 def epochs_csv(run_id: int):
     run_or_404(run_id)
     return series_csv(run_id, "epoch", ("epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy",
@@ -219,20 +240,20 @@ def series_csv(run_id: int, kind: str, columns: tuple[str, ...]) -> Response:
                     headers={"Content-Disposition": f"attachment; filename=normlab-run-{run_id}-{kind}s.csv"})
 
 
-@bp.post("/runs/<int:run_id>/cancel")
+@bp.post("/runs/<id:run_id>/cancel")
 @job_errors
 def cancel(run_id: int):
     return jsonify(lab().jobs.cancel(run_id))
 
 
-@bp.post("/runs/<int:run_id>/rerun")
+@bp.post("/runs/<id:run_id>/rerun")
 @job_errors
 def rerun(run_id: int):
     run = run_or_404(run_id)
     return jsonify(lab().jobs.submit(parse_config(run["settings"]), run["label"], run["grp"])), 201
 
 
-@bp.delete("/runs/<int:run_id>")
+@bp.delete("/runs/<id:run_id>")
 @job_errors
 def delete(run_id: int):
     lab().jobs.delete(run_id)

@@ -139,6 +139,12 @@ class JobManager:
     # -- the worker ----------------------------------------------------------------
     def _work(self) -> None:
         try:
+            self._serve_queue()
+        finally:
+            self.store.release()
+
+    def _serve_queue(self) -> None:
+        try:
             self.executor.prepare()
         except Exception:  # the first run tries again and fails with the reason if it must
             log.exception("the %s executor could not get ready in this worker", self.executor.name)

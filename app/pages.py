@@ -7,6 +7,7 @@ from pathlib import Path
 import plotly
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
+from .ids import parse_row_id
 from .serializers import run_summary
 from .settings import COMPARISON_LAMBDAS, settings_schema
 from .studies_api import PRESETS
@@ -54,7 +55,7 @@ def index():
     return render_template("index.html", schema=settings_schema(), comparison_lambdas=COMPARISON_LAMBDAS)
 
 
-@bp.get("/runs/<int:run_id>")
+@bp.get("/runs/<id:run_id>")
 def run_page(run_id: int):
     lab = current_app.extensions["normlab"]
     row = lab.store.get_run(run_id)
@@ -69,7 +70,7 @@ def studies():
     return render_template("studies.html", schema=settings_schema(), presets=PRESETS)
 
 
-@bp.get("/studies/<int:study_id>")
+@bp.get("/studies/<id:study_id>")
 def study_page(study_id: int):
     lab = current_app.extensions["normlab"]
     study = lab.store.get_study(study_id)
@@ -88,8 +89,9 @@ def compare():
         part = part.strip()
         if not part:
             continue
-        if len(part) < 20 and part.isascii() and part.isdigit() and 0 < int(part) < 2**63:
-            wanted[int(part)] = None
+        run_id = parse_row_id(part)
+        if run_id is not None:
+            wanted[run_id] = None
         elif len(bad) < MAX_COMPARE:
             bad.append(part[:20])
     runs, missing = [], []

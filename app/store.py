@@ -1,8 +1,9 @@
 """The SQLite store: runs, their per-epoch rows and every per-batch point.
 
-One connection per thread (SQLite connections belong to their thread), WAL mode so
-readers never block the writer, writes started with ``BEGIN IMMEDIATE`` and batched:
-a run's events are written in one transaction per flush (at least once per epoch).
+One connection per thread (SQLite connections belong to their thread), closed by the thread
+when it is done with the store (``release``); WAL mode so readers never block the writer;
+writes started with ``BEGIN IMMEDIATE`` and batched: a run's events are written in one
+transaction per flush (at least once per epoch).
 """
 from __future__ import annotations
 
@@ -66,12 +67,12 @@ class Store:
         self.path = Path(path)
         self.timeout = timeout
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: set[sqlite3.Connection] = set()  # the open ones, for close()
         self._lock = threading.Lock()
 
     # -- connections ---------------------------------------------------------------
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use."""
+        """This thread's connection, opened on first use and kept until ``release()``."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True)
@@ -81,8 +82,29 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
             self._local.conn = conn
             with self._lock:
-                self._connections.append(conn)
+                self._connections.add(conn)
         return conn
+
+    def release(self) -> None:
+        """Close this thread's connection, if it has one (it reopens on next use).
+
+        Every thread that used the store calls this when it is done: a request (a socket too)
+        on teardown, a job worker as it ends. The server starts a thread per HTTP connection,
+        and a connection left open holds its files and cache until shutdown.
+        """
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            self._connections.discard(conn)  # close() may have cleared it already
+        conn.close()
+
+    @property
+    def open_connections(self) -> int:
+        """How many connections are open now (one per thread using the store)."""
+        with self._lock:
+            return len(self._connections)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -97,7 +119,7 @@ class Store:
         conn.execute("COMMIT")
 
     def close(self) -> None:
-        """Close every connection this store opened (call at shutdown)."""
+        """Close every connection still open (call at shutdown)."""
         with self._lock:
             for conn in self._connections:
                 try:

@@ -8,15 +8,15 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from engine import ConfigError
+from engine.config import is_finite_number
 from engine.events import to_jsonable
 from engine.studies import StudySpec, aggregate, best_setting, log_range, run_metrics
 
-from .api import ApiError, job_errors, json_body, lab, parse_config
+from .api import ApiError, job_errors, json_body, lab, parse_config, user_text
 from .serializers import iso, run_summary
 
 bp = Blueprint("studies_api", __name__, url_prefix="/api/studies")
 
-MAX_NAME = 100
 PRESETS: dict[str, dict[str, Any]] = {
     "seed": {"name": "the seed study", "penalties": ["none", "l2", "l1"], "lams": {"l2": [0.01], "l1": [1e-4]},
              "seeds": 1, "settings": {}},
@@ -33,9 +33,7 @@ def spec_from_body(data: dict[str, Any]) -> tuple[str, StudySpec]:
     for key in data:
         if key not in known:
             raise ApiError(400, f"unknown field; allowed: {', '.join(sorted(known))}", str(key)[:50])
-    name = data.get("name", "study")
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        raise ApiError(400, f"must be text of 1 to {MAX_NAME} characters", "name")
+    name = user_text(data.get("name", "study"), "name")
     penalties = data.get("penalties", ["none", "l1", "l2"])
     if not isinstance(penalties, list) or not all(isinstance(p, str) for p in penalties):
         raise ApiError(400, "must be a list of penalty names", "penalties")
@@ -46,7 +44,7 @@ def spec_from_body(data: dict[str, Any]) -> tuple[str, StudySpec]:
     settings = {k: v for k, v in settings.items() if k not in ("penalty", "lam", "lam_l2")}
     base = parse_config(settings)
     try:
-        return name.strip(), StudySpec(tuple(penalties), shared, data.get("seeds", 1), base, per_penalty)
+        return name, StudySpec(tuple(penalties), shared, data.get("seeds", 1), base, per_penalty)
     except ConfigError as exc:
         raise ApiError(400, exc.message, exc.field) from None
 
@@ -56,8 +54,8 @@ def _lambdas(data: dict[str, Any]) -> tuple[tuple[float, ...], dict[str, tuple[f
         r = data["lam_range"]
         if not isinstance(r, dict) or set(r) != {"low", "high", "count"}:
             raise ApiError(400, 'must be {"low": λ, "high": λ, "count": n}', "lam_range")
-        if not all(isinstance(r[k], (int, float)) and not isinstance(r[k], bool) for k in r):
-            raise ApiError(400, "low, high and count must be numbers", "lam_range")
+        if not all(is_finite_number(r[k]) for k in r):
+            raise ApiError(400, "low, high and count must be finite numbers", "lam_range")
         try:
             return log_range(float(r["low"]), float(r["high"]), r["count"]), {}
         except ConfigError as exc:
@@ -121,7 +119,7 @@ def list_studies():
                      "counts": counts.get(s["id"], {})} for s in lab().store.list_studies()])
 
 
-@bp.delete("/<int:study_id>")
+@bp.delete("/<id:study_id>")
 def delete_study(study_id: int):
     """Delete a study and its runs, once none of them is queued or running."""
     study_or_404(study_id)
@@ -134,12 +132,12 @@ def delete_study(study_id: int):
     return jsonify({"deleted": study_id})
 
 
-@bp.get("/<int:study_id>")
+@bp.get("/<id:study_id>")
 def get_study(study_id: int):
     return jsonify(study_view(study_or_404(study_id)))
 
 
-@bp.get("/<int:study_id>.csv")
+@bp.get("/<id:study_id>.csv")
 def study_csv(study_id: int):
     study_or_404(study_id)
     out = io.StringIO()

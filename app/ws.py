@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import math
 import logging
 import time
 from typing import Any
@@ -11,7 +10,11 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
+from engine.config import is_finite_number
+
+from .handshake import check_handshake
 from .hub import encode, stored_to_frame
+from .ids import MAX_ROW_ID, parse_row_id
 from .serializers import run_summary
 from .store import FINISHED
 
@@ -19,6 +22,7 @@ log = logging.getLogger(__name__)
 
 sock = Sock()
 bp = Blueprint("ws", __name__)
+bp.before_app_request(check_handshake)  # first: a malformed handshake is a 400 whatever else holds
 
 MAX_FRAMES_PER_SECOND = 20
 # Frames leave at least 10 % more than 1/rate apart, so that delivery jitter (a frame held up,
@@ -35,6 +39,7 @@ STORE_RECHECK_SECONDS = 0.5
 # Close codes (RFC 6455): the payload was not what the protocol allows.
 CLOSE_INVALID_DATA = 1007
 CLOSE_POLICY = 1008
+CLOSE_INTERNAL_ERROR = 1011
 
 
 class MessageError(ValueError):
@@ -66,6 +71,19 @@ class StreamClient:
         self.frame_interval = FRAME_SPACING / MAX_FRAMES_PER_SECOND
 
     def serve(self) -> None:
+        """Run the socket until it closes; a fault here closes it with 1011 and a logged traceback.
+
+        Letting the exception out would make Flask write an HTTP 500 into the upgraded socket.
+        """
+        try:
+            self._serve()
+        except ConnectionClosed:
+            raise
+        except Exception:
+            log.exception("the live stream socket failed; closing it")
+            self.ws.close(reason=CLOSE_INTERNAL_ERROR, message="internal error; reconnect")
+
+    def _serve(self) -> None:
         self.send({"type": "hello", "max_frames_per_second": MAX_FRAMES_PER_SECOND})
         next_look = 0.0
         while self.ws.connected and not self.lab.stopping:
@@ -84,6 +102,7 @@ class StreamClient:
 
     # -- client messages -------------------------------------------------------------
     def handle(self, raw: str | bytes) -> None:
+        """Apply one client message; whatever goes wrong, answer an error and keep the socket."""
         try:
             self.apply(parse_message(raw))
         except MessageError as exc:
@@ -93,6 +112,11 @@ class StreamClient:
             self.send(body)
             if exc.fatal:
                 self.ws.close(reason=CLOSE_INVALID_DATA, message=str(exc)[:120])
+        except ConnectionClosed:
+            raise
+        except Exception:  # a bug must not cost the page its socket (and every message after)
+            log.exception("could not handle a socket message: %.200r", raw)
+            self.send({"type": "error", "error": "the server could not handle this message (its log has why)"})
 
     def apply(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -109,8 +133,7 @@ class StreamClient:
                 self.subscriptions[run_id] = Subscription(seq)
         elif kind == "ping":
             stamp = message.get("time")
-            finite = isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and math.isfinite(stamp)
-            self.send({"type": "pong", "time": stamp if finite else None})
+            self.send({"type": "pong", "time": stamp if is_finite_number(stamp) else None})
         elif kind == "rate":
             rate = parse_rate(message.get("max_frames_per_second"))
             self.frame_interval = FRAME_SPACING / rate
@@ -178,13 +201,14 @@ def parse_message(raw: str | bytes) -> dict[str, Any]:
 
 
 def parse_run_id(value: Any) -> int:
-    if isinstance(value, bool):
-        raise MessageError("a run id must be a positive whole number", "runs")
-    try:
-        run_id = int(value) if isinstance(value, (int, str)) else None
-    except ValueError:
+    """A run id as a JSON number or, as the keys of "runs" must be, a string of ASCII digits."""
+    if isinstance(value, str):
+        run_id = parse_row_id(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ROW_ID:
+        run_id = value
+    else:
         run_id = None
-    if run_id is None or not 1 <= run_id < 2**62:
+    if run_id is None:
         raise MessageError(f"a run id must be a positive whole number, got {str(value)[:40]!r}", "runs")
     return run_id
 
@@ -197,8 +221,7 @@ def parse_seq(value: Any) -> int:
 
 def parse_rate(value: Any) -> int | float:
     """A socket's frame rate: a number from 1 to MAX_FRAMES_PER_SECOND."""
-    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not number or not 1 <= value <= MAX_FRAMES_PER_SECOND:
+    if not is_finite_number(value) or not 1 <= value <= MAX_FRAMES_PER_SECOND:
         raise MessageError(f'"max_frames_per_second" must be a number from 1 to {MAX_FRAMES_PER_SECOND}, '
                            f"got {str(value)[:40]!r}", "max_frames_per_second")
     return value

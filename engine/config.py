@@ -6,6 +6,7 @@ Every field is checked against a fixed list or range; a bad value raises
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -110,6 +111,19 @@ class RunConfig:
         return f"{self.penalty.upper()} λ={self.lam:g}"
 
 
+def is_finite_number(value: Any) -> bool:
+    """A real number a float can hold: not a bool, NaN or ±inf, nor an integer past the float range.
+
+    JSON integers have any size; ``math.isfinite`` and ``float()`` raise OverflowError on those
+    beyond ~1.8e308 (comparing them with a float is exact and never raises).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return -sys.float_info.max <= value <= sys.float_info.max
+    return math.isfinite(value)
+
+
 def _coerce(key: str, value: Any) -> Any:
     """Check a raw value's type (no string-to-number guessing; bools are not numbers)."""
     if key in CHOICES:
@@ -124,7 +138,7 @@ def _coerce(key: str, value: Any) -> Any:
                 raise ConfigError(key, f"must be a whole number, got {value!r}")
             value = int(value)
         return value
-    return float(value)
+    return float(value) if is_finite_number(value) else value  # _check names what is allowed
 
 
 def _check(name: str, value: Any) -> None:
@@ -136,7 +150,7 @@ def _check(name: str, value: Any) -> None:
     if name in INT_FIELDS:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(name, f"must be a whole number from {low} to {high}")
-    elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    elif not is_finite_number(value):
         raise ConfigError(name, f"must be a finite number from {low:g} to {high:g}")
     if not low <= value <= high:
         raise ConfigError(name, f"must be from {_fmt(low)} to {_fmt(high)}, got {_fmt(value)}")

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .config import RANGES, ConfigError, RunConfig
+from .config import RANGES, ConfigError, RunConfig, is_finite_number
 from .penalties import PENALTY_NAMES
 
 MAX_LAMBDAS = 20
@@ -78,7 +78,7 @@ def _check_lambdas(lams: Sequence[float]) -> None:
         raise ConfigError("lams", f"at most {MAX_LAMBDAS} values, got {len(lams)}")
     low, high = RANGES["lam"]
     for lam in lams:
-        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not math.isfinite(lam) or not low < lam <= high:
+        if not is_finite_number(lam) or not low < lam <= high:
             raise ConfigError("lams", f"each λ must be a number above {low:g} and at most {high:g}; got {str(lam)[:20]}")
 
 

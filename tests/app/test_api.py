@@ -1,6 +1,8 @@
 """The JSON API through the Flask test client, with the real engine on tiny synthetic runs."""
 import csv
 import io
+import json
+import socket
 
 import pytest
 
@@ -207,3 +209,96 @@ def test_metrics_kinds_filter(client):
     assert set(only) == {"run", "last_seq", "epoch", "final"}
     bad = client.get(f"/api/runs/{run['id']}/metrics?kinds=epoch,secrets")
     assert bad.status_code == 400 and bad.get_json()["field"] == "kinds"
+
+
+def test_after_past_64_bits_is_a_400_naming_after(client):
+    run = create(client)
+    for after in (str(2**63), "9" * 40):
+        response = client.get(f"/api/runs/{run['id']}/metrics?after={after}")
+        assert response.status_code == 400 and response.get_json()["field"] == "after"
+    assert client.get(f"/api/runs/{run['id']}/metrics?after={2**63 - 1}").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/runs/{}", "/api/runs/{}/metrics", "/runs/{}", "/api/studies/{}", "/studies/{}"])
+def test_ids_in_paths_are_ascii_digits_only(client, path):
+    run = create(client)
+    study = client.post("/api/studies", json={"penalties": ["none"], "settings": TINY}).get_json()
+    assert run["id"] == study["id"] == 1
+    assert client.get(path.format(1)).status_code == 200
+    for other in ("１", "١", "१", "𝟏", "+1", " 1", "1_0"):  # fullwidth, Arabic-Indic, Devanagari, bold maths
+        assert client.get(path.format(other)).status_code == 404, other
+    assert client.get(path.format(2**63)).status_code == 404
+
+
+@pytest.mark.parametrize("after", ["５", "-１", "٣", "+3", " 3", "3_0"])
+def test_after_is_ascii_digits_only(client, after):
+    run = create(client)
+    response = client.get(f"/api/runs/{run['id']}/metrics", query_string={"after": after})
+    assert response.status_code == 400 and response.get_json()["field"] == "after"
+
+
+def test_every_id_in_a_route_uses_the_row_id_converter(app):
+    from werkzeug.routing import IntegerConverter
+
+    converters = {name: type(c) for rule in app.url_map.iter_rules() for name, c in (rule._converters or {}).items()}
+    assert converters and not any(issubclass(c, IntegerConverter) for c in converters.values()), converters
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/runs", {"label": "\ud800"}, "label"),
+    ("/api/runs", {"label": "run \udfff two"}, "label"),
+    ("/api/studies", {"name": "\ud800", "penalties": ["none"]}, "name"),
+])
+def test_text_with_a_lone_surrogate_is_a_400_naming_the_field(client, path, body, field):
+    response = client.post(path, json={**body, "settings": TINY} if "studies" in path else {**body, **TINY})
+    assert response.status_code == 400 and response.get_json()["field"] == field
+    assert "UTF-8" in response.get_json()["error"]
+    assert client.get("/api/runs").get_json() == []
+
+
+def test_label_and_study_name_are_checked_alike(client):
+    for path, field, extra in (("/api/runs", "label", TINY), ("/api/studies", "name", {"penalties": ["none"]})):
+        for bad in ("", "   ", "x" * 101, 7, None if field == "name" else []):
+            response = client.post(path, json={**extra, field: bad})
+            assert response.status_code == 400 and response.get_json() == {
+                "error": "must be text of 1 to 100 characters", "field": field}, (field, bad)
+    assert create(client, label="  spaced  ")["label"] == "spaced"
+    study = client.post("/api/studies", json={"name": "  λ sweep  ", "penalties": ["none"], "settings": TINY})
+    assert study.get_json()["name"] == "λ sweep"
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/runs", {"lr": 10**400}, "lr"),
+    ("/api/runs", {"penalty": "l1", "lam": -(10**400)}, "lam"),
+    ("/api/comparisons", {"lam_l1": 10**400}, "lam_l1"),
+    ("/api/studies", {"lams": [10**400]}, "lams"),
+    ("/api/studies", {"lams": {"l1": [10**400]}}, "lams"),
+    ("/api/studies", {"lam_range": {"low": 1e-5, "high": 10**400, "count": 3}}, "lam_range"),
+])
+def test_integers_past_the_float_range_are_a_400_naming_the_field(client, path, body, field):
+    response = client.post(path, json=body)
+    assert response.status_code == 400 and response.get_json()["field"] == field
+
+
+def post_chunked(server, body: bytes, chunk=16384):
+    """POST /api/runs with Transfer-Encoding: chunked (no Content-Length); the response's status."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(b"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        try:
+            for i in range(0, len(body), chunk):
+                conn.sendall(b"%x\r\n%s\r\n" % (len(body[i:i + chunk]), body[i:i + chunk]))
+            conn.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server may answer and close before the whole body is sent
+        reply = conn.makefile("rb").readline()
+    return int(reply.split()[1])
+
+
+def test_chunked_body_past_the_limit_is_413_like_one_with_a_length(live_server):
+    limit = live_server.app.config["MAX_CONTENT_LENGTH"]
+    assert post_chunked(live_server, b" " * (limit + 1)) == 413
+    assert post_chunked(live_server, b"x" * 10 * 2**20) == 413
+    exactly = json.dumps(TINY).encode()
+    assert post_chunked(live_server, exactly + b" " * (limit - len(exactly))) == 201  # the limit itself is allowed
+    assert post_chunked(live_server, exactly) == 201

@@ -1,9 +1,12 @@
 """Sockets end cleanly: malformed and oversize messages, the socket cap, and no thread left behind."""
 import http.client
 import json
+import logging
+import socket
 import threading
 import time
 
+import pytest
 from simple_websocket import Client, ConnectionClosed
 
 from app import ws as ws_module
@@ -147,3 +150,56 @@ def test_socket_place_comes_back_when_the_handshake_or_handler_fails(make_app, m
         second.close()
     finally:
         server.stop()
+
+
+def raw_handshake(server, headers: bytes):
+    """Send a raw GET /ws with these header lines; the status and the headers and body that came back."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+        conn.sendall(b"GET /ws HTTP/1.1\r\n" + headers + b"\r\n")
+        reply = conn.makefile("rb")
+        status = int(reply.readline().split()[1])
+        head = {}
+        for line in iter(reply.readline, b"\r\n"):
+            name, _, value = line.decode("latin-1").partition(":")
+            head[name.strip().lower()] = value.strip()
+        body = reply.read(int(head.get("content-length", 0))) if status != 101 else b""
+    return status, head, body
+
+
+HOST = b"Host: 127.0.0.1\r\n"
+UPGRADE = b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+KEY = b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\n"
+V13 = b"Sec-WebSocket-Version: 13\r\n"
+
+
+@pytest.mark.parametrize("headers, status, says", [
+    (HOST + UPGRADE + KEY + b"Sec-WebSocket-Version: 8\r\n", 426, "version 13"),
+    (HOST + UPGRADE + KEY, 400, "Sec-WebSocket-Version"),
+    (HOST + UPGRADE + V13, 400, "Sec-WebSocket-Key"),
+    (HOST + UPGRADE + b"Sec-WebSocket-Key: abc\r\n" + V13, 400, "Sec-WebSocket-Key"),
+    (HOST + b"Connection: Upgrade\r\n" + KEY + V13, 400, "Upgrade: websocket"),
+    (HOST + UPGRADE + KEY + V13 + b"X-Note: a\x00b\r\n", 400, "X-Note"),
+    (UPGRADE + KEY + V13, 400, "Host"),
+])
+def test_a_malformed_handshake_is_refused_with_a_json_reason_and_no_traceback(live_server, caplog, headers, status,
+                                                                               says):
+    got, head, body = raw_handshake(live_server, headers)
+    assert got == status and head["content-type"] == "application/json"
+    assert says in json.loads(body)["error"]
+    assert head["sec-websocket-version"] == "13"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert raw_handshake(live_server, HOST + UPGRADE + KEY + V13)[0] == 101  # a good one still works
+
+
+def test_a_failure_in_the_socket_loop_closes_it_with_1011_not_an_http_500(live_server, monkeypatch, caplog):
+    lab = live_server.app.extensions["normlab"]
+    ws = open_socket(live_server)
+
+    def broken(version):
+        raise RuntimeError("hub bug")
+
+    monkeypatch.setattr(lab.hub, "notices_after", broken)
+    assert closed_by_server(ws)
+    assert ws.close_reason == 1011  # a raw "HTTP/1.1 500" in the stream showed as a protocol error (1002)
+    assert any(r.exc_info and "hub bug" in str(r.exc_info[1]) for r in caplog.records)
+    wait_for(lambda: lab.open_sockets == 0, timeout=5, message="the handler to exit")

@@ -1,5 +1,6 @@
 """The live stream against a real server: every point once and in order, for late, reconnecting, slow clients."""
 import json
+import sqlite3
 import time
 import urllib.request
 
@@ -180,4 +181,51 @@ def test_a_client_can_ask_for_fewer_frames_and_bad_rates_are_refused(live_server
     assert viewer.seqs[run["id"]] == list(range(total_events(live_server, run["id"])))  # every point still, in fewer frames
     times = viewer.frame_times
     assert len(times) > 2 and max(sum(1 for u in times if t <= u < t + 1.0) for t in times) <= 4
+    viewer.close()
+
+
+def test_numbers_past_the_float_range_get_answers_and_the_socket_stays(live_server):
+    viewer = Viewer(live_server)
+    viewer.wait_hello()
+    huge = "9" * 400  # a JSON integer math.isfinite() and float() cannot take
+    viewer.ws.send('{"type": "ping", "time": %s}' % huge)
+    assert wait_for(lambda: viewer.next(1.0) and viewer.messages[-1]["type"] == "pong", message="pong") \
+        and viewer.messages[-1] == {"type": "pong", "time": None}  # as for NaN: not a number a page can hold
+    viewer.ws.send('{"type": "rate", "max_frames_per_second": -%s}' % huge)
+    wait_for(lambda: viewer.next(1.0) and viewer.messages[-1]["type"] == "error", message="an error")
+    assert viewer.messages[-1]["field"] == "max_frames_per_second"
+    viewer.wait_hello()  # still open and answering
+    viewer.close()
+
+
+def test_run_ids_in_other_scripts_are_refused_on_the_socket(live_server):
+    run = post(live_server, "/api/runs", TINY)
+    viewer = Viewer(live_server)
+    viewer.wait_hello()
+    for other in ("１", "١", f"{run['id']} ", f"+{run['id']}"):
+        viewer.ws.send(json.dumps({"type": "subscribe", "runs": {other: -1}}))
+        wait_for(lambda: viewer.next(1.0) and viewer.messages[-1]["type"] == "error", message=f"an error for {other!r}")
+        assert viewer.messages[-1]["field"] == "runs"
+    viewer.close()
+
+
+def test_an_unexpected_error_handling_a_message_answers_an_error_and_keeps_the_socket(live_server, monkeypatch, caplog):
+    run = post(live_server, "/api/runs", TINY)
+    wait_for(lambda: get(live_server, f"/api/runs/{run['id']}")["status"] == "completed", message="the run")
+    store = live_server.app.extensions["normlab"].store
+
+    def locked(run_id):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(store, "get_run", locked)  # a fault no message can cause on purpose (no run is going)
+    viewer = Viewer(live_server)
+    viewer.wait_hello()
+    viewer.subscribe({run["id"]: -1})
+    wait_for(lambda: viewer.next(1.0) and viewer.messages[-1]["type"] == "error", message="an error frame")
+    assert "could not handle this message" in viewer.messages[-1]["error"]
+    assert any("database is locked" in (r.exc_text or "") or r.exc_info for r in caplog.records
+               if "could not handle a socket message" in r.getMessage())
+    monkeypatch.undo()
+    viewer.subscribe({run["id"]: -1})  # the same socket works once the fault is gone
+    viewer.until_final(run["id"])
     viewer.close()

@@ -64,3 +64,19 @@ def test_resource_caps_name_the_limit():
         RunConfig(train_size=60000, batch_size=60000, hidden=4096)
     assert info.value.field == "batch_size"
     RunConfig(epochs=1000, train_size=20000)  # the largest allowed is fine
+
+
+@pytest.mark.parametrize("field", ["lr", "lam", "lam_l2", "momentum"])
+@pytest.mark.parametrize("value", [10**400, -(10**309)])
+def test_integers_past_the_float_range_are_refused_naming_the_field(field, value):
+    """JSON integers have any size; float() and math.isfinite() raise OverflowError on these."""
+    with pytest.raises(ConfigError) as caught:
+        RunConfig.from_dict({"penalty": "elastic", field: value})
+    assert caught.value.field == field and "finite number" in caught.value.message
+
+
+def test_is_finite_number_takes_any_integer_without_raising():
+    from engine.config import is_finite_number
+
+    assert is_finite_number(3) and is_finite_number(2**1000) and is_finite_number(-1.5e308)
+    assert not any(is_finite_number(v) for v in (10**400, -(10**309), float("nan"), float("inf"), True, "1", None))

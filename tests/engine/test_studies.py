@@ -87,3 +87,9 @@ def test_run_metrics_from_final_event():
                                  "l1_norm": 10.0, "l2_norm": 2.0, "seconds": 3.0})
     assert row["gap"] == pytest.approx(0.05) and row["l1_norm"] == 10.0 and row["penalty"] == "l1"
     assert "test_accuracy" not in run_metrics(settings, {"event": "failed", "reason": "x"})
+
+
+def test_a_lambda_past_the_float_range_is_refused_naming_lams():
+    with pytest.raises(ConfigError) as caught:
+        StudySpec(("l1",), (10**400,), 1, RunConfig())
+    assert caught.value.field == "lams"
