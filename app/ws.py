@@ -133,7 +133,9 @@ class StreamClient:
                 self.subscriptions[run_id] = Subscription(seq)
         elif kind == "ping":
             stamp = message.get("time")
-            self.send({"type": "pong", "time": stamp if is_finite_number(stamp) else None})
+            if stamp is not None and not (is_finite_number(stamp) and abs(stamp) < 2**53):
+                raise MessageError(f'"time" must be a finite number (or left out), got {str(stamp)[:40]!r}', "time")
+            self.send({"type": "pong", "time": stamp})
         elif kind == "rate":
             rate = parse_rate(message.get("max_frames_per_second"))
             self.frame_interval = FRAME_SPACING / rate
