@@ -8,10 +8,9 @@ import secrets
 import sys
 from pathlib import Path
 
-from werkzeug.serving import make_server
-
 from . import create_app
 from .executors.process import keep_threads_off
+from .http_server import make_http_server
 
 log = logging.getLogger("normlab")
 
@@ -48,7 +47,7 @@ def is_loopback(host: str) -> bool:
 def serve(host: str, port: int, database: Path, data_dir: str | None, workers: int, queue_limit: int,
           preload: str | None = "mnist", token: str | None = None, allowed_hosts: tuple[str, ...] = (),
           executor: str = "thread", scheduler: str | None = None, pin: bool = True) -> None:
-    """Build the app and serve it with a threaded Werkzeug server (never the debugger) until Ctrl-C.
+    """Build the app and serve it (app/http_server.py; never the debugger) until Ctrl-C.
 
     Beyond loopback a token is always required (made up when not given), as Jupyter does.
     """
@@ -67,7 +66,7 @@ def serve(host: str, port: int, database: Path, data_dir: str | None, workers: i
     if lab.interrupted:
         log.info("marked %d run(s) interrupted: the server stopped while they ran", len(lab.interrupted))
     own_cores = keep_threads_off(lab.executor.reserved_cores())
-    server = make_server(host, port, app, threaded=True)
+    server = make_http_server(host, port, app)
     query = f"?token={token}" if token else ""
     log.info("normlab dashboard: http://%s:%d/%s  (database %s; Ctrl-C to stop)", host, server.server_port, query, database)
     log.info("runs execute with: %s", ", ".join(f"{k} {v}" for k, v in lab.executor.describe().items()))

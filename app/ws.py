@@ -221,7 +221,7 @@ def stream(ws) -> None:
     lab.socket_opened()
     try:
         StreamClient(ws, lab).serve()
-    except ConnectionClosed:
+    except (ConnectionClosed, OSError):  # OSError: a send timed out, the client stopped reading (app/http_server.py)
         pass
     finally:
         lab.socket_closed()
