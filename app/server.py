@@ -67,6 +67,7 @@ def serve(host: str, port: int, database: Path, data_dir: str | None, workers: i
         log.info("marked %d run(s) interrupted: the server stopped while they ran", len(lab.interrupted))
     own_cores = keep_threads_off(lab.executor.reserved_cores())
     server = make_http_server(host, port, app)
+    lab.db_lock.record(server.server_port)
     query = f"?token={token}" if token else ""
     log.info("normlab dashboard: http://%s:%d/%s  (database %s; Ctrl-C to stop)", host, server.server_port, query, database)
     log.info("runs execute with: %s", ", ".join(f"{k} {v}" for k, v in lab.executor.describe().items()))
