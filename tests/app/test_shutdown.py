@@ -1,6 +1,7 @@
-"""Ownership of the database: one server per database file."""
+"""Shutdown and ownership of the database: SIGTERM stops a server as Ctrl-C does; one server per database."""
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +26,26 @@ def start_long_run(server, db):
     run = server.post("/api/runs", LONG_RUN)
     wait_for(lambda: stored_epochs(db, run["id"]) >= 1, message="the long run's first epoch stored")
     return run["id"]
+
+
+@pytest.mark.parametrize("whom", ["server", "service"])
+def test_sigterm_marks_the_running_run_interrupted_before_the_server_exits(tmp_path, whom):
+    """``kill`` and docker stop signal the server; systemctl stop signals each process of the service."""
+    db = tmp_path / "normlab.sqlite"
+    server = ServerProcess(db, free_port(), new_session=True)
+    try:
+        run_id = start_long_run(server, db)
+        if whom == "server":
+            server.proc.send_signal(signal.SIGTERM)
+        else:  # the run process gets it too, as in a systemd service's control group
+            os.killpg(server.proc.pid, signal.SIGTERM)
+        assert server.proc.wait(30) == 0
+        stderr = server.proc.stderr.read()
+    finally:
+        server.stop()
+    assert "SIGTERM: stopping" in stderr and "Traceback" not in stderr
+    status, reason = run_row(db, run_id)  # straight from the file: no server has started since
+    assert status == "interrupted" and "shut down" in reason
 
 
 def test_a_second_server_on_the_same_database_refuses_and_one_starts_after_kill_9(tmp_path):
@@ -63,3 +84,22 @@ def test_an_app_in_this_process_holds_the_database_until_it_shuts_down(make_app,
     assert holder == {"pid": os.getpid(), "port": None}
     assert second.test_client().get("/api/runs").status_code == 200
 
+
+def test_run_processes_ignore_sigterm_yet_never_keep_a_server_that_did_not_close_them_from_exiting(tmp_path):
+    # At exit multiprocessing sends its daemon children SIGTERM and waits for them; ours ignore it.
+    script = ("import os, signal, time\n"
+              "from app.executors.process import ProcessExecutor\n"
+              "executor = ProcessExecutor(workers=1)\n"
+              "executor.prepare()\n"
+              "(child,) = executor._children\n"
+              "def ignored():  # the signals the child ignores, from the kernel's view of it\n"
+              "    line = next(l for l in open(f'/proc/{child.pid}/status') if l.startswith('SigIgn:'))\n"
+              "    return int(line.split()[1], 16)\n"
+              "while not ignored() >> (signal.SIGTERM - 1) & 1:\n"
+              "    time.sleep(0.05)\n"
+              "os.kill(child.pid, signal.SIGTERM)\n"
+              "child.process.join(1)\n"
+              "print(child.alive())\n")  # and no close(): the interpreter exits with the child up
+    result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "True", result.stderr
