@@ -24,6 +24,12 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SOCK_SERVER_OPTIONS": {"ping_interval": 25, "max_message_size": 64 * 1024},
     "MAX_SOCKETS": 64,
+    # The HTTP server's limits (app/http_server.py): connections served at once (a thread each;
+    # WebSockets count too), the longest wait for a client's next bytes (or for it to take ours),
+    # and the time from connecting by which a request's line, headers and body must all be in.
+    "MAX_CONNECTIONS": 256,
+    "REQUEST_IDLE_TIMEOUT": 10.0,
+    "REQUEST_TIMEOUT": 30.0,
     "ALLOWED_HOSTS": (),
     "TOKEN": None,
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .datasets import DatasetCache
+from .db_lock import DatabaseLock
 from .executors import make_executor
 from .hub import StreamHub
 from .jobs import STUDY_QUEUE_LIMIT, JobManager
@@ -22,6 +23,21 @@ class Lab:
     def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int,
                  db_timeout: float = 10.0, executor: str = "process", scheduler: str | None = None,
                  pin: bool = True, study_queue_limit: int = STUDY_QUEUE_LIMIT):
+        # Taken before the database is touched: marking runs interrupted is for the one server that owns it.
+        self.db_lock = DatabaseLock(database)
+        self.db_lock.acquire()
+        try:
+            self._open(database, db_timeout, data_dir, workers, executor, scheduler, pin)
+        except BaseException:
+            self.db_lock.release()
+            raise
+        self.jobs = JobManager(self.store, self.hub, self.executor, workers, queue_limit, study_queue_limit)
+        self._stopping = threading.Event()
+        self._sockets_lock = threading.Lock()
+        self.open_sockets = 0
+
+    def _open(self, database: str | Path, db_timeout: float, data_dir: str | Path | None, workers: int,
+              executor: str, scheduler: str | None, pin: bool) -> None:
         self.store = Store(database, db_timeout)
         self.store.initialize()
         try:
@@ -36,10 +52,6 @@ class Lab:
         except Exception:
             self.store.close()
             raise
-        self.jobs = JobManager(self.store, self.hub, self.executor, workers, queue_limit, study_queue_limit)
-        self._stopping = threading.Event()
-        self._sockets_lock = threading.Lock()
-        self.open_sockets = 0
 
     def start(self) -> None:
         self.jobs.start()
@@ -86,10 +98,11 @@ class Lab:
                 "open_sockets": self.open_sockets, "data": self.data_progress}
 
     def shutdown(self) -> None:
-        """Stop sockets and workers; runs cut short are marked interrupted."""
+        """Stop sockets and workers; runs cut short are marked interrupted; then let go of the database."""
         self._stopping.set()
         self.jobs.shutdown()
         self.store.close()
+        self.db_lock.release()
 
     def _on_data_progress(self, dataset: str, message: str, fraction: float | None) -> None:
         self.data_progress[dataset] = {"message": message, "fraction": fraction}

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer
 
 from . import create_app
 from .executors.process import keep_threads_off
 from .exposure import access_settings, exposure_notice, is_loopback
+from .http_server import make_http_server
 
 log = logging.getLogger("normlab")
 
@@ -38,7 +42,7 @@ def db_timeout_from_env() -> float:
 def serve(host: str, port: int, database: Path, data_dir: str | None, workers: int, queue_limit: int,
           preload: str | None = "mnist", token: str | None = None, allowed_hosts: tuple[str, ...] = (),
           executor: str = "thread", scheduler: str | None = None, pin: bool = True) -> None:
-    """Build the app and serve it with a threaded Werkzeug server (never the debugger) until Ctrl-C.
+    """Build the app and serve it (app/http_server.py; never the debugger) until SIGINT (Ctrl-C) or SIGTERM.
 
     Beyond loopback a token is always required (made up when not given), as Jupyter does.
     """
@@ -53,18 +57,56 @@ def serve(host: str, port: int, database: Path, data_dir: str | None, workers: i
     if lab.interrupted:
         log.info("marked %d run(s) interrupted: the server stopped while they ran", len(lab.interrupted))
     own_cores = keep_threads_off(lab.executor.reserved_cores())
-    server = make_server(host, port, app, threaded=True)
-    if not is_loopback(host):
-        print(exposure_notice(host, server.server_port, token, addresses), file=sys.stderr)
-    query = f"?token={token}" if token else ""
-    log.info("normlab dashboard: http://%s:%d/%s  (database %s; Ctrl-C to stop)", host, server.server_port, query, database)
-    log.info("runs execute with: %s", ", ".join(f"{k} {v}" for k, v in lab.executor.describe().items()))
-    if own_cores:
-        log.info("the server's own threads keep to core(s) %s, off the runs' cores", ", ".join(map(str, own_cores)))
+    stop, server = StopOnSignals(), None
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        log.info("stopping: runs still going are marked interrupted")
+        server = make_http_server(host, port, app)
+        lab.db_lock.record(server.server_port)
+        if not is_loopback(host):
+            print(exposure_notice(host, server.server_port, token, addresses), file=sys.stderr)
+        query = f"?token={token}" if token else ""
+        log.info("normlab dashboard: http://%s:%d/%s  (database %s; Ctrl-C to stop)", host, server.server_port, query, database)
+        log.info("runs execute with: %s", ", ".join(f"{k} {v}" for k, v in lab.executor.describe().items()))
+        if own_cores:
+            log.info("the server's own threads keep to core(s) %s, off the runs' cores", ", ".join(map(str, own_cores)))
+        stop.serve(server)
     finally:
-        server.server_close()
+        if server is not None:
+            server.server_close()
         lab.shutdown()
+        stop.restore()
+
+
+class StopOnSignals:
+    """SIGINT (Ctrl-C) and SIGTERM (systemctl stop, docker stop, kill) both end ``serve`` the same way.
+
+    The first one shuts the HTTP server down, so that ``serve`` goes on to shut the lab down:
+    running runs are marked interrupted and the database is let go at once, not at the next
+    start. Later signals wait for that. Nothing is raised in the middle of whatever runs.
+    Install from the main thread (Python's rule for signal handlers).
+    """
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._server: BaseWSGIServer | None = None
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def serve(self, server: BaseWSGIServer) -> None:
+        """Serve until a signal comes (at once, when one came while starting)."""
+        self._server = server
+        if self.received is None:
+            server.serve_forever()
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if self.received is not None:
+            log.info("%s: already stopping", name)
+            return
+        self.received = name
+        log.info("%s: stopping; runs still going are marked interrupted", name)
+        if self._server is not None:
+            # shutdown() waits for serve_forever, which runs in this (the main) thread: ask from another
+            threading.Thread(target=self._server.shutdown, name="normlab-stop", daemon=True).start()

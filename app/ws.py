@@ -255,5 +255,5 @@ def release_socket(_exc: BaseException | None) -> None:
 def stream(ws) -> None:
     try:
         StreamClient(ws, current_app.extensions["normlab"]).serve()
-    except ConnectionClosed:
+    except (ConnectionClosed, OSError):  # OSError: a send timed out, the client stopped reading (app/http_server.py)
         pass

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import threading
@@ -137,6 +138,9 @@ class ProcessExecutor:
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
         self._closed = False
+        # At exit multiprocessing SIGTERMs daemonic children and waits for them, but ours ignore
+        # SIGTERM (remote.process_main): stop them first, should no one have closed this executor.
+        multiprocessing.util.Finalize(self, _stop_children, args=(self._children, self._lock), exitpriority=0)
 
     def describe(self) -> dict:
         with self._lock:
@@ -245,6 +249,13 @@ class ProcessExecutor:
         """Stop every child (the job manager has cancelled and waited for the runs before this)."""
         with self._lock:
             self._closed = True
-            children, self._children = list(self._children), set()
-        for child in children:
-            child.stop()
+        _stop_children(self._children, self._lock)
+
+
+def _stop_children(children: set[_Child], lock: threading.Lock) -> None:
+    """Stop every child in ``children`` and empty it (also at exit or when the executor is collected)."""
+    with lock:
+        stopping = list(children)
+        children.clear()
+    for child in stopping:
+        child.stop()

@@ -166,8 +166,10 @@ def process_main(conn, cancel) -> None:
     """
     from threadpoolctl import threadpool_limits
 
-    # Ctrl-C in the terminal reaches the whole process group; the parent decides (it cancels us).
+    # Ctrl-C in the terminal reaches the whole process group, and systemctl stop sends SIGTERM to
+    # every process of the service: the parent decides (it cancels the run, the run is interrupted).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with threadpool_limits(limits=1):
         warm_up()  # while the parent waits for its first run, not during it
         while True:

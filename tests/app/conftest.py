@@ -3,9 +3,9 @@ import threading
 import time
 
 import pytest
-from werkzeug.serving import make_server
 
 from app import create_app
+from app.http_server import make_http_server
 
 # Tiny synthetic runs: 6 batches per epoch.
 TINY = {"dataset": "synthetic", "train_size": 300, "batch_size": 50, "epochs": 2, "hidden": 8}
@@ -55,11 +55,11 @@ def wait_finished(client, run_id, timeout=60):
 
 
 class LiveServer:
-    """The app on a real socket, served by Werkzeug's threaded server in a daemon thread."""
+    """The app on a real socket, served in a daemon thread by the server `normlab serve` uses."""
 
     def __init__(self, app):
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_http_server("127.0.0.1", 0, app)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"

@@ -24,14 +24,14 @@ def free_port():
 
 
 class ServerProcess:
-    """`normlab serve` in its own process."""
+    """`normlab serve` in its own process (with ``new_session``, leading its own process group, as a service)."""
 
-    def __init__(self, db, port, *extra):
+    def __init__(self, db, port, *extra, new_session=False):
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(port),
                                       "--no-preload", *extra], env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True, start_new_session=new_session)
         wait_for(self.ready, timeout=30, interval=0.1, message="the server to start")
 
     def ready(self):

@@ -22,15 +22,14 @@ def total_steps(settings: dict) -> int:
 
 
 class LiveServer:
-    """The app served by Werkzeug in a daemon thread, plus small JSON helpers for the tests."""
+    """The app served in a daemon thread by the server `normlab serve` uses, plus small JSON helpers."""
 
     def __init__(self, db_path: Path, **config):
-        from werkzeug.serving import make_server
-
         from app import create_app
+        from app.http_server import make_http_server
 
         self.app = create_app({"DATABASE": str(db_path), "TESTING": True, **config})
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.server = make_http_server("127.0.0.1", 0, self.app)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="normlab-test-server", daemon=True)
         self.thread.start()
