@@ -16,17 +16,16 @@ and with the same thread count, it measures median seconds per epoch of the trai
 3. the floor: the two large matrix products per batch alone, in NumPy.
 
 Repetitions are interleaved (engine epoch, torch epoch, floor epoch, engine epoch, ...) so
-machine noise hits all three alike. It then runs ``normlab train`` in a subprocess to report
-its peak memory, and with ``--compare`` runs ``normlab compare`` and prints its table.
+machine noise hits all three alike. Without PyTorch it says so and measures the engine against
+its floor only. It then runs ``normlab train`` in a subprocess to report its peak memory, and
+with ``--compare`` runs ``normlab compare`` and prints its table.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -41,9 +40,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from engine import EpochEvent, RunConfig, train  # noqa: E402
-from engine.data import load_dataset  # noqa: E402
-from engine.network import Network  # noqa: E402
-from engine.training import N_CLASSES, RandomStreams, preprocess, training_subset  # noqa: E402
+
+import procfs  # noqa: E402
+from engine_contenders import MatmulFloor, Setup, TorchTrainer, make_setup  # noqa: E402
+from served import json_records, run_cli  # noqa: E402
 
 TORCH_VERSION = "2.13.0"
 SEED_STUDY = (("none", 0.0), ("l2", 0.01), ("l1", 1e-4))
@@ -54,49 +54,19 @@ NOISY_SPREAD = 1.5        # epoch times spread wider than this: something else u
 WARMUP_EPOCHS = 1         # untimed epochs per contender before measuring
 
 
-# ----------------------------------------------------------------------------- setup
-
-@dataclass(frozen=True)
-class Setup:
-    """The seed setup, materialised once: training data, initial weights, batch orders."""
-
-    config: RunConfig
-    dataset: object
-    x: np.ndarray                     # (n, 784) float32, preprocessed
-    y: np.ndarray                     # (n,) intp labels
-    init_weights: tuple[np.ndarray, ...]   # (W1, W2) exactly as the engine builds them
-
-    def batch_orders(self) -> Callable[[], np.ndarray]:
-        """A fresh source of per-epoch permutations, identical to the engine's batch order."""
-        order = RandomStreams.from_seed(self.config.seed).order
-        return lambda: order.permutation(len(self.y))
-
+# ----------------------------------------------------------------------------- contenders
 
 def import_torch():
-    """Import torch lazily; exit with a clear message when it is missing."""
+    """torch, or None (with a note on stderr) when it is missing: the rest runs without it."""
     try:
         import torch
     except ImportError:
-        sys.exit(f"bench_engine: PyTorch is needed for the comparison (benchmark only):\n"
-                 f"    pip install torch=={TORCH_VERSION}")
+        print(f"bench_engine: PyTorch is not installed, so the engine is measured against its floor only; "
+              f"for the comparison (benchmark only):\n    .venv/bin/pip install torch=={TORCH_VERSION}",
+              file=sys.stderr, flush=True)
+        return None
     return torch
 
-
-def make_setup(dataset_name: str) -> Setup:
-    """Load the dataset and reproduce the engine's subset, preprocessing and initial weights."""
-    dataset = load_dataset(dataset_name)
-    config = RunConfig(dataset=dataset_name)
-    streams = RandomStreams.from_seed(config.seed)
-    indices = training_subset(dataset, config.train_size, streams.subset)
-    x = preprocess(dataset.x_train[indices], config.dtype)
-    y = np.asarray(dataset.y_train[indices], dtype=np.intp)
-    net = Network.build((x.shape[1], config.hidden, N_CLASSES), config.activation, config.init,
-                        streams.init, config.dtype)
-    weights = tuple(w.copy() for w in net.weights)
-    return Setup(config, dataset, x, y, weights)
-
-
-# ----------------------------------------------------------------------------- contenders
 
 def run_engine(config: RunConfig, dataset, after_epoch: Callable[[], None]) -> list[float]:
     """Train with the engine; return each epoch's ``train_seconds``.
@@ -117,89 +87,6 @@ def run_engine(config: RunConfig, dataset, after_epoch: Callable[[], None]) -> l
     return seconds
 
 
-class TorchTrainer:
-    """The same model in idiomatic PyTorch: Linear → sigmoid → Linear, cross-entropy, SGD."""
-
-    def __init__(self, torch, setup: Setup, penalty: str, lam: float):
-        import torch.nn.functional as F
-        from torch import nn
-
-        self.torch, self.F = torch, F
-        cfg = setup.config
-        self.x = torch.from_numpy(setup.x)
-        self.y = torch.from_numpy(setup.y.astype(np.int64))
-        self.batch_size = cfg.batch_size
-        self.fc1 = nn.Linear(setup.x.shape[1], cfg.hidden)
-        self.fc2 = nn.Linear(cfg.hidden, N_CLASSES)
-        with torch.no_grad():  # torch stores W as (out, in): the engine's W transposed
-            for layer, w in zip((self.fc1, self.fc2), setup.init_weights):
-                layer.weight.copy_(torch.from_numpy(w.T))
-                layer.bias.zero_()
-        self.params = [*self.fc1.parameters(), *self.fc2.parameters()]
-        self.optimizer = torch.optim.SGD(self.params, lr=cfg.lr)
-        self.penalty, self.lam = penalty, lam
-        self.next_order = setup.batch_orders()
-
-    def penalty_term(self):
-        """The penalty on the weight matrices only (never biases), as a loss term."""
-        weights = (self.fc1.weight, self.fc2.weight)
-        if self.penalty == "l2":
-            return 0.5 * self.lam * sum(w.square().sum() for w in weights)
-        if self.penalty == "l1":
-            return self.lam * sum(w.abs().sum() for w in weights)
-        return None
-
-    def epoch(self) -> float:
-        """Train one epoch in the engine's batch order; return the seconds of the loop."""
-        torch, F = self.torch, self.F
-        perm = torch.from_numpy(self.next_order())
-        n, bs = len(perm), self.batch_size
-        total = 0.0
-        start = time.perf_counter()
-        for i in range(0, n, bs):
-            idx = perm[i : i + bs]
-            xb, yb = self.x[idx], self.y[idx]
-            loss = F.cross_entropy(self.fc2(torch.sigmoid(self.fc1(xb))), yb)
-            extra = self.penalty_term()
-            if extra is not None:
-                loss = loss + extra
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            total += loss.item()
-        elapsed = time.perf_counter() - start
-        if not np.isfinite(total):
-            raise RuntimeError("the torch run diverged")
-        return elapsed
-
-
-class MatmulFloor:
-    """The two large matrix products per batch, nothing else: X_b @ W1 and X_b.T @ dZ."""
-
-    def __init__(self, setup: Setup):
-        self.x = setup.x
-        self.w1 = setup.init_weights[0].copy()
-        bs, hidden = setup.config.batch_size, setup.config.hidden
-        rng = np.random.default_rng(1)
-        self.dz = rng.standard_normal((bs, hidden)).astype(self.x.dtype)
-        self.z = np.empty((bs, hidden), self.x.dtype)
-        self.dw = np.empty_like(self.w1)
-        self.batch_size = bs
-        self.next_order = setup.batch_orders()
-
-    def epoch(self) -> float:
-        """One epoch of batches (shuffled beforehand, untimed); return seconds of the matmuls."""
-        xs = self.x[self.next_order()]
-        bs = self.batch_size
-        start = time.perf_counter()
-        for i in range(0, len(xs), bs):
-            xb = xs[i : i + bs]
-            m = len(xb)
-            np.matmul(xb, self.w1, out=self.z[:m])
-            np.matmul(xb.T, self.dz[:m], out=self.dw)
-        return time.perf_counter() - start
-
-
 # ----------------------------------------------------------------------------- speed
 
 @dataclass
@@ -213,19 +100,21 @@ class SpeedRow:
 
     @property
     def medians(self) -> tuple[float, float, float]:
-        return tuple(statistics.median(v) for v in (self.engine, self.torch, self.floor))
+        """Median s/epoch of engine, torch (nan without torch) and floor."""
+        return tuple(statistics.median(v) if v else float("nan") for v in (self.engine, self.torch, self.floor))
 
 
 def measure_penalty(torch, setup: Setup, penalty: str, lam: float, epochs: int) -> SpeedRow:
-    """Interleave engine, torch and floor epochs for one penalty; ``epochs`` timed each."""
+    """Interleave engine, torch (when installed) and floor epochs for one penalty; ``epochs`` timed each."""
     config = replace(setup.config, penalty=penalty, lam=lam, epochs=epochs + WARMUP_EPOCHS)
-    trainer = TorchTrainer(torch, setup, penalty, lam)
+    trainer = TorchTrainer(torch, setup, penalty, lam) if torch is not None else None
     floor = MatmulFloor(setup)
     torch_s: list[float] = []
     floor_s: list[float] = []
 
     def others() -> None:
-        torch_s.append(trainer.epoch())
+        if trainer is not None:
+            torch_s.append(trainer.epoch())
         floor_s.append(floor.epoch())
 
     engine_s = run_engine(config, setup.dataset, others)
@@ -236,7 +125,8 @@ def measure_penalty(torch, setup: Setup, penalty: str, lam: float, epochs: int) 
 def limit_threads(torch, threads: int) -> None:
     """Limit numpy's BLAS (and any OpenMP pool loaded) and torch to ``threads``, process-wide."""
     threadpool_limits(limits=threads)
-    torch.set_num_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def measure_speed(torch, setup: Setup, epochs: int) -> list[SpeedRow]:
@@ -253,6 +143,10 @@ def verdict(ratio: float, target: float) -> str:
     return "PASS" if ratio <= target else "MISS"
 
 
+def ratio_cell(ratio: float, target: float) -> str:
+    return "-" if ratio != ratio else f"{ratio:.3f} {verdict(ratio, target)}"  # nan: no torch
+
+
 def speed_table(rows: list[SpeedRow]) -> str:
     """Median s/epoch per contender and the two ratios against their targets."""
     header = ("penalty", "engine s/ep", "torch s/ep", "floor s/ep",
@@ -261,8 +155,8 @@ def speed_table(rows: list[SpeedRow]) -> str:
     for row in rows:
         eng, tor, flo = row.medians
         r_t, r_f = eng / tor, eng / flo
-        lines.append((row.label, f"{eng:.4f}", f"{tor:.4f}", f"{flo:.4f}",
-                      f"{r_t:.3f} {verdict(r_t, TARGET_VS_TORCH)}", f"{r_f:.3f} {verdict(r_f, TARGET_VS_FLOOR)}"))
+        lines.append((row.label, f"{eng:.4f}", f"{tor:.4f}" if row.torch else "-", f"{flo:.4f}",
+                      ratio_cell(r_t, TARGET_VS_TORCH), ratio_cell(r_f, TARGET_VS_FLOOR)))
     return format_table(header, lines)
 
 
@@ -275,10 +169,10 @@ def spread_table(rows: list[SpeedRow]) -> str:
     """
     best_floor = min(min(r.floor) for r in rows)
     header = ("penalty", "engine min–max", "torch min–max", "floor min–max", "noise")
-    cell = lambda v: f"{min(v):.4f}–{max(v):.4f}"  # noqa: E731
+    cell = lambda v: f"{min(v):.4f}–{max(v):.4f}" if v else "-"  # noqa: E731
     lines = []
     for r in rows:
-        spread = max(max(v) / min(v) for v in (r.engine, r.torch, r.floor))
+        spread = max(max(v) / min(v) for v in (r.engine, r.torch, r.floor) if v)
         drift = statistics.median(r.floor) / best_floor
         noisy = spread > NOISY_SPREAD or drift > NOISY_SPREAD
         noise = f"NOISY (max/min {spread:.1f}, floor {drift:.1f}× best): rerun" if noisy else "ok"
@@ -296,23 +190,13 @@ def format_table(header, rows) -> str:
 
 # ----------------------------------------------------------------------------- environment
 
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else the architecture."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
-
-
 def describe_environment(torch, setup: Setup, threads: int, epochs: int) -> str:
     """Versions, BLAS libraries, thread count and dataset, as printed above the results."""
     lines = [
         f"date      {time.strftime('%Y-%m-%d %H:%M')}",
-        f"machine   {cpu_model()}, {os.cpu_count()} logical cores",
-        f"python    {platform.python_version()}   numpy {np.__version__}   torch {torch.__version__}",
+        f"machine   {procfs.cpu_model()}, {os.cpu_count()} logical cores",
+        f"python    {platform.python_version()}   numpy {np.__version__}   "
+        f"torch {torch.__version__ if torch is not None else 'not installed'}",
         f"threads   {threads} (numpy BLAS via threadpoolctl, torch.set_num_threads)",
         f"dataset   {setup.config.dataset} ({setup.dataset.source}), {len(setup.y)} training examples, "
         f"{setup.x.dtype}, batch {setup.config.batch_size}, hidden {setup.config.hidden}, lr {setup.config.lr:g}",
@@ -340,22 +224,6 @@ sys.exit(code)
 """
 
 
-def cli(*args: str, threads: int, launcher: list[str] = ()) -> subprocess.CompletedProcess:
-    """Run ``python -m app.cli ARGS`` from the repo root, BLAS limited to ``threads``."""
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OPENBLAS_NUM_THREADS=str(threads),
-               OMP_NUM_THREADS=str(threads))
-    proc = subprocess.run([*launcher, sys.executable, "-m", "app.cli", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"normlab {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
-    return proc
-
-
-def json_records(stdout: str) -> list[dict]:
-    """The JSON Lines records of a ``--json`` run's output."""
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-
-
 def measure_memory(threads: int, dataset: str) -> str:
     """Peak RSS of one seed-setup ``normlab train`` run (20 epochs, default flags).
 
@@ -363,8 +231,8 @@ def measure_memory(threads: int, dataset: str) -> str:
     (see MAXRSS_LAUNCHER), so it is the run's own peak, not this process's size.
     """
     start = time.perf_counter()
-    proc = cli("train", "--json", "--dataset", dataset, threads=threads,
-               launcher=[sys.executable, "-c", MAXRSS_LAUNCHER])
+    proc = run_cli("train", "--json", "--dataset", dataset, blas_threads=threads,
+                   launcher=(sys.executable, "-c", MAXRSS_LAUNCHER))
     wall = time.perf_counter() - start
     kib = int(proc.stderr.rsplit("maxrss_kib=", 1)[1].split()[0])  # KiB on Linux
     peak_mb = kib / 1024
@@ -378,7 +246,7 @@ def measure_memory(threads: int, dataset: str) -> str:
 
 def run_compare(threads: int) -> str:
     """Run the seed study (``normlab compare --json``) and tabulate its final records."""
-    proc = cli("compare", "--json", threads=threads)
+    proc = run_cli("compare", "--json", blas_threads=threads)
     records = json_records(proc.stdout)
     last_epoch = {r["run"]: r for r in records if r.get("event") == "epoch"}
     rows = []

@@ -41,6 +41,8 @@ if str(REPO_ROOT) not in sys.path:
 from engine import RunConfig  # noqa: E402
 from engine.events import Event  # noqa: E402
 
+import procfs  # noqa: E402
+
 PENALTIES = (("none", 0.0), ("l1", 1e-4), ("l2", 0.01))
 
 
@@ -168,7 +170,7 @@ def bench_dask(configs, workers: int) -> SideResult:
 def report(sides: list[SideResult], args) -> None:
     print(f"\nnormlab executors: {len(sides[0].runs)} synthetic runs (train_size {args.train_size}, hidden "
           f"{args.hidden}, {args.epochs} epochs, batch 64; none/L1/L2 × {args.seeds} seeds)")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+    print(f"machine: {procfs.cpu_model()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}\n")
     base = sides[0].wall if sides[0].name.startswith("thread") else None
     header = ("executor", "sweep s", "runs/min", "vs thread", "run wall s", "engine s", "overhead s",

@@ -1,6 +1,6 @@
 """Soak: a dashboard left open with work going on, watched for growth in descriptors, threads and memory.
 
-Run by hand (never by CI; `tests/browser/test_soak.py` runs a one-minute version):
+Run by hand, never by CI:
 
     .venv/bin/python bench/bench_soak.py [--minutes 10] [--interval 60] [--warmup 60] [--check]
 
@@ -28,11 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import procfs
+from dashboard_browser import Browser
 from served import ServeProcess, http
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SHORT_RUN = {"dataset": "synthetic", "train_size": 600, "batch_size": 50, "hidden": 16, "epochs": 3}
 KEEP_RUNS = 30
 # Growth from the first to the last third of the samples that is still noise: requests and
@@ -127,21 +125,19 @@ class Workload:
 
 
 class Tabs:
-    """Chromium with a tab on the dashboard and one on a run page, as a person leaves them open."""
+    """Chromium with a tab on the dashboard and one on a run page, as a person leaves them open (no
+    debug counters, no bench instrumentation: nothing here reads them)."""
 
     def __init__(self, url: str, workload: Workload):
-        from playwright.sync_api import sync_playwright
-
         self.url, self.workload = url, workload
-        self.pw = sync_playwright().start()
-        self.browser = self.pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        self.chromium = Browser()
         self.dashboard = self._page()
         self.dashboard.goto(url + "/")
         self.run_page = self._page()
         self.run_page.goto(url + "/")
 
     def _page(self):
-        page = self.browser.new_page()
+        page = self.chromium.browser.new_page()
         page.on("pageerror", lambda exc: self.workload.error("page", exc))
         return page
 
@@ -152,8 +148,7 @@ class Tabs:
             self.workload.count("run page")
 
     def close(self) -> None:
-        self.browser.close()
-        self.pw.stop()
+        self.chromium.close()
 
 
 def slope_per_minute(samples: list[Sample], part: str, key: str) -> float:

@@ -6,6 +6,7 @@ because a run process ended between listing it and reading it.
 from __future__ import annotations
 
 import os
+import platform
 from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -89,11 +90,25 @@ def descendants(root: int) -> list[int]:
     return out
 
 
-def is_python(pid: int) -> bool:
+def command_line(pid: int) -> list[bytes]:
+    """The process's words, program first (empty once it is gone). Split at NULs and spaces alike:
+    chromium rewrites its arguments into one space-separated title."""
     try:
-        return b"python" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
     except OSError:
-        return False
+        return []
+
+
+def command_name(pid: int) -> str:
+    """The kernel's short name for the process (``comm``; empty once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def is_python(pid: int) -> bool:
+    return b"python" in (command_line(pid) or [b""])[0]
 
 
 def python_descendants(root: int) -> list[int]:
@@ -106,6 +121,17 @@ def machine_cpu() -> tuple[float, float]:
     f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, idle, iowait, irq, softirq, steal = (f + [0] * 8)[:8]
     return (user + nice + system + irq + softirq) / CLK_TCK, steal / CLK_TCK
+
+
+def cpu_model() -> str:
+    """The CPU's model name, as the benches print it above their figures (else the architecture)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
 
 
 def loadavg() -> str:
