@@ -1,6 +1,6 @@
 """Soak: a dashboard left open with work going on, watched for growth in descriptors, threads and memory.
 
-Run by hand, never by CI:
+Run by hand (the suite runs a one-minute version: tests/browser/test_soak.py):
 
     .venv/bin/python bench/bench_soak.py [--minutes 10] [--interval 60] [--warmup 60] [--check]
 
