@@ -23,7 +23,6 @@ from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent, 
 from .run_view import step_facts
 
 SCHEMA_VERSION = 1
-ACTIVE = ("queued", "running")
 FINISHED = ("completed", "failed", "cancelled", "interrupted")
 BATCH_COLUMNS = ("seq", "step", "epoch", "batch", "loss", "data_loss", "penalty")
 EPOCH_COLUMNS = ("seq", "epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy", "test_loss",

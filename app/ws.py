@@ -38,7 +38,6 @@ STORE_RECHECK_SECONDS = 0.5
 
 # Close codes (RFC 6455): the payload was not what the protocol allows.
 CLOSE_INVALID_DATA = 1007
-CLOSE_POLICY = 1008
 CLOSE_INTERNAL_ERROR = 1011
 
 
