@@ -73,9 +73,10 @@ class RunLog:
     sealed_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def chunks_after(self, after_seq: int, max_events: int) -> tuple[list[str], int]:
+    def chunks_after(self, after_seq: int, max_events: int) -> tuple[list[tuple[int, str]], int]:
         """Serialized frame entries for the sealed events after ``after_seq`` (about ``max_events`` at
-        most), and the last sequence number they hold (``after_seq`` when there is nothing new)."""
+        most), each with its last sequence number, and the last sequence number they hold
+        (``after_seq`` when there is nothing new)."""
         with self.lock:
             self._seal()
             starts = [c.first_seq for c in self.chunks]
@@ -85,9 +86,10 @@ class RunLog:
                 if chunk.last_seq <= cursor:
                     continue
                 if chunk.first_seq <= cursor:  # the cursor is inside this chunk: a tail just for this reader
-                    out.append(encode(events_to_columns(self.run_id, self.events[cursor + 1 : chunk.last_seq + 1])))
+                    tail = events_to_columns(self.run_id, self.events[cursor + 1 : chunk.last_seq + 1])
+                    out.append((chunk.last_seq, encode(tail)))
                 else:
-                    out.append(chunk.json)
+                    out.append((chunk.last_seq, chunk.json))
                 cursor = chunk.last_seq
                 if cursor - after_seq >= max_events:
                     break
@@ -160,9 +162,11 @@ class StreamHub:
         with self._lock:
             self._logs.pop(run_id, None)
 
-    def chunks_after(self, run_id: int, after_seq: int, max_events: int) -> tuple[list[str], int, bool] | None:
-        """Sealed frame entries after ``after_seq`` from memory, the new cursor, and whether the
-        reader now has the whole run; None when this run's log is not in memory (read the store)."""
+    def chunks_after(self, run_id: int, after_seq: int,
+                     max_events: int) -> tuple[list[tuple[int, str]], int, bool] | None:
+        """Sealed frame entries after ``after_seq`` from memory (each with its last sequence number),
+        the new cursor, and whether the reader now has the whole run; None when this run's log is
+        not in memory (read the store)."""
         log = self._logs.get(run_id)
         if log is None:
             return None

@@ -102,7 +102,7 @@ def progress(position: Position, now: float | None = None) -> dict[str, Any]:
         eta = round(elapsed * (p.total_steps - p.step) / p.step, 1)  # at the run's rate so far
     return {"epoch": p.epochs_done, "current_epoch": current, "epochs": p.epochs, "step": p.step,
             "total_steps": p.total_steps, "fraction": round(fraction, 4), "eta_seconds": eta,
-            "elapsed_seconds": None if elapsed is None else round(elapsed, 3)}
+            "elapsed_seconds": elapsed}
 
 
 def _elapsed(p: Position, now: float) -> float | None:
@@ -112,7 +112,7 @@ def _elapsed(p: Position, now: float) -> float | None:
     if p.started_at is None:
         return None
     end = p.finished_at if p.status not in LIVE and p.finished_at is not None else now
-    return max(0.0, end - p.started_at)
+    return round(max(0.0, end - p.started_at), 3)
 
 
 def run_view(row: dict[str, Any], hub: StreamHub | None = None, now: float | None = None) -> dict[str, Any]:

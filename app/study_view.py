@@ -13,7 +13,7 @@ from engine.events import to_jsonable
 from engine.penalties import PENALTY_NAMES
 from engine.studies import Verdict, aggregate, best_setting, run_metrics
 
-from .run_view import LIVE, iso, run_view
+from .run_view import iso, run_view
 
 if TYPE_CHECKING:
     from .hub import StreamHub

@@ -175,10 +175,13 @@ class StreamClient:
         if live is not None:
             parts, sub.last_seq, complete = live
             sub.done = complete
-            if not parts:
-                return []
-            progress = live_progress(self.lab.hub, run_id, sub.last_seq) or self.stored_progress(run_id, sub)
-            return [with_progress(part, progress) for part in parts] if progress else []
+            out = []
+            for last_seq, part in parts:
+                progress = live_progress(self.lab.hub, run_id, last_seq) or self.stored_progress(run_id, sub)
+                if progress is None:
+                    return []
+                out.append(with_progress(part, progress))
+            return out
         if now < sub.next_store_check:
             return []
         sub.next_store_check = now + STORE_RECHECK_SECONDS
