@@ -38,7 +38,8 @@ def add_training_flags(parser: argparse.ArgumentParser, with_penalty: bool = Tru
     parser.add_argument("--train-size", type=int, default=d.train_size, help=f"training examples drawn at random (default {d.train_size})")
     parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     parser.add_argument("--init", choices=tuple(INITIALIZERS), default=DEFAULT_INIT, help=f"weight initializer (default {DEFAULT_INIT})")
-    parser.add_argument("--activation", choices=tuple(ACTIVATIONS), default=d.activation, help=f"hidden activation (default {d.activation})")
+    parser.add_argument("--activation", choices=tuple(ACTIVATIONS), default=d.activation,
+                        help=f"hidden activation (default {d.activation})")
     parser.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype, help=f"default {d.dtype}")
     add_data_flags(parser)
     parser.add_argument("--json", action="store_true", help="print JSON Lines instead of text")
@@ -47,7 +48,8 @@ def add_training_flags(parser: argparse.ArgumentParser, with_penalty: bool = Tru
 def add_data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", choices=DATASET_NAMES, default="mnist", help="default mnist")
     parser.add_argument("--data-dir", metavar="DIR",
-                        help="folder with mnist.npz or the IDX files; also used as the cache (default: $NORMLAB_DATA_DIR or ~/.cache/normlab)")
+                        help="folder with mnist.npz or the IDX files; also used as the cache "
+                             "(default: $NORMLAB_DATA_DIR or ~/.cache/normlab)")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:

@@ -36,7 +36,6 @@ SECONDS: dict[str, float] = {"db_timeout": 600, "request_idle_timeout": 3600, "r
                              "ws_ping_interval": 3600}
 CHOICES: dict[str, tuple[str, ...]] = {"executor": EXECUTOR_NAMES, "preload_dataset": DATASET_NAMES}
 FLAGS = ("pin_runs", "testing")
-TEXTS = ("host", "data_dir", "scheduler", "token")
 # Settings that may be None (off, or "not given": see each field).
 OPTIONAL = ("data_dir", "scheduler", "preload_dataset", "ws_ping_interval", "token")
 # Where ``from_env_and_flags`` reads each setting the environment may give.
