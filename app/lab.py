@@ -57,13 +57,14 @@ class Lab:
             self.preload(self.config.preload_dataset)
 
     def _open(self) -> None:
+        config = self.config
         self.store.initialize()
         try:
             self.interrupted = self.store.mark_interrupted()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot use the database {self.config.database}: {exc}") from exc
-        self.executor = make_executor(self.config, self.datasets)
-        config = self.config
+            raise StoreError(f"cannot use the database {config.database}: {exc}") from exc
+        # Made here, not in __init__: the dask executor connects to its scheduler as it is made.
+        self.executor = make_executor(config, self.datasets)
         self.jobs = JobManager(self.store, self.hub, self.executor, config.workers, config.queue_limit,
                                config.study_queue_limit)
 
