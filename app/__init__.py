@@ -1,59 +1,47 @@
-"""normlab's Flask dashboard: ``create_app(config)`` builds the app around one Lab."""
+"""normlab's Flask dashboard: ``create_app(config)`` builds the app around one Lab; ``lab.start()`` runs it."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from flask import Flask
 
-from .jobs import STUDY_QUEUE_LIMIT
+if TYPE_CHECKING:
+    from .config import ServerConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-
-DEFAULTS: dict[str, Any] = {
-    "DATABASE": "normlab.sqlite",
-    "DB_TIMEOUT": 10.0,
-    "DATA_DIR": None,
-    "WORKERS": 1,
-    "EXECUTOR": "process",  # or "thread" (in this process), "dask" (needs SCHEDULER)
-    "SCHEDULER": None,  # a Dask scheduler's address, tcp://HOST:PORT
-    "PIN_RUNS": True,  # process executor: keep each run process to a core of its own when there are enough
-    "QUEUE_LIMIT": 100,  # queued runs launched on their own (single runs, comparisons, reruns)
-    "STUDY_QUEUE_LIMIT": STUDY_QUEUE_LIMIT,  # queued study runs, counted apart (see app.jobs)
-    "PRELOAD_DATASET": None,
-    "MAX_CONTENT_LENGTH": 64 * 1024,
-    "SOCK_SERVER_OPTIONS": {"ping_interval": 25, "max_message_size": 64 * 1024},
-    "MAX_SOCKETS": 64,
-    # The HTTP server's limits (app/http_server.py): connections served at once (a thread each;
-    # WebSockets count too), the longest wait for a client's next bytes (or for it to take ours),
-    # and the time from connecting by which a request's line, headers and body must all be in.
-    "MAX_CONNECTIONS": 256,
-    "REQUEST_IDLE_TIMEOUT": 10.0,
-    "REQUEST_TIMEOUT": 30.0,
-    "ALLOWED_HOSTS": (),
-    "TOKEN": None,
-}
+PACKAGE = Path(__file__).resolve().parent
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the dashboard. ``config`` overrides DEFAULTS (e.g. DATABASE, DATA_DIR, WORKERS)."""
+def asset_folder(name: str) -> Path:
+    """``templates`` or ``static``: inside the package when installed from a wheel, else the repository's.
+
+    The repository keeps them at its top level; the wheel ships them as the package's data (pyproject.toml).
+    """
+    packaged = PACKAGE / name
+    return packaged if packaged.is_dir() else PACKAGE.parent / name
+
+
+def create_app(config: ServerConfig | Mapping[str, Any] | None = None) -> Flask:
+    """Build the dashboard for ``config`` (a ServerConfig, a dict of its upper-case keys, or None for
+    what ``normlab serve`` would use). It only builds: ``app.extensions["normlab"].start()`` takes the
+    database and starts the workers (``serve`` and the test fixtures call it)."""
     from . import api, pages, studies_api, ws
+    from .config import ServerConfig
     from .ids import RowIdConverter
     from .lab import Lab
     from .security import init_security
 
-    app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder=str(ROOT / "templates"))
-    app.config.update(DEFAULTS)
-    app.config.update(config or {})
-    lab = Lab(app.config["DATABASE"], app.config["DATA_DIR"], int(app.config["WORKERS"]), int(app.config["QUEUE_LIMIT"]),
-              float(app.config["DB_TIMEOUT"]), app.config["EXECUTOR"], app.config["SCHEDULER"],
-              pin=bool(app.config["PIN_RUNS"]), study_queue_limit=int(app.config["STUDY_QUEUE_LIMIT"]))
+    if not isinstance(config, ServerConfig):
+        config = ServerConfig.from_env_and_flags({}) if config is None else ServerConfig.from_dict(config)
+    app = Flask(__name__, static_folder=str(asset_folder("static")), template_folder=str(asset_folder("templates")))
+    app.config.update(config.flask_config())
+    lab = Lab(config)
     app.extensions["normlab"] = lab
     # As Flask's tutorial closes g.db: the request's thread closes its store connection when the
     # request (or the socket it upgraded to) ends. The threaded server starts a thread per HTTP
     # connection, so a connection kept by its thread would stay open until shutdown.
     app.teardown_appcontext(lambda _exc: lab.store.release())
-    init_security(app)
+    init_security(app, config.allowed_hosts, config.token)
     api.init_errors(app)
     app.url_map.converters["id"] = RowIdConverter  # before the blueprints' routes use <id:…>
     ws.sock.init_app(app)
@@ -61,7 +49,4 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(studies_api.bp)
     app.register_blueprint(ws.bp)
-    lab.start()
-    if app.config["PRELOAD_DATASET"]:
-        lab.preload(app.config["PRELOAD_DATASET"])
     return app

@@ -35,9 +35,6 @@ class DatasetCache:
                 self._datasets[name] = dataset
             return self._datasets[name]
 
-    def loaded(self, name: str) -> bool:
-        return name in self._datasets
-
     def _progress_for(self, name: str):
         def progress(message: str, fraction: float | None) -> None:
             log.info("[data] %s: %s%s", name, message, f" {fraction:.0%}" if fraction is not None else "")

@@ -7,14 +7,14 @@ against slow clients), and a worker its arbiter kills on its timeout takes the i
 manager and stream hub with it; waitress cannot serve flask-sock at all. Bounding Werkzeug's
 server keeps one process, the sockets as they are, and adds no dependency.
 
-Each connection gets a thread, at most ``MAX_CONNECTIONS`` at once; beyond that the accepting
+Each connection gets a thread, at most ``max_connections`` (app/config.py) at once; beyond that the accepting
 thread answers a short 503 itself, so no thread is made. A connection serves one request (Werkzeug
-always answers ``Connection: close``). Reading the request waits at most ``REQUEST_IDLE_TIMEOUT``
+always answers ``Connection: close``). Reading the request waits at most ``request_idle_timeout``
 for each next bytes, and the request line, headers and body must all be in within
-``REQUEST_TIMEOUT`` of connecting. A WebSocket, once upgraded, is read by simple-websocket's own
+``request_timeout`` of connecting. A WebSocket, once upgraded, is read by simple-websocket's own
 thread (after its selector says there is data), so neither limit cuts a live socket; its pings
 find clients that vanished. Sends, of responses and WebSocket messages alike, give up when the
-client takes nothing for ``REQUEST_IDLE_TIMEOUT``, so a client that stops reading cannot hold a
+client takes nothing for ``request_idle_timeout``, so a client that stops reading cannot hold a
 thread either.
 """
 from __future__ import annotations
@@ -38,25 +38,10 @@ REFUSAL_LOG_SECONDS = 60.0
 
 
 def make_http_server(host: str, port: int, app: Flask) -> BoundedWSGIServer:
-    """The server for ``app``, bound to host:port (0 picks a free port), limits from its config."""
-    config = app.config
-    return BoundedWSGIServer(host, port, app, idle_timeout=_seconds(config, "REQUEST_IDLE_TIMEOUT"),
-                             request_timeout=_seconds(config, "REQUEST_TIMEOUT"),
-                             max_connections=_count(config, "MAX_CONNECTIONS"))
-
-
-def _seconds(config: Any, key: str) -> float:
-    value = config[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 3600:
-        raise ValueError(f"{key} must be a number of seconds from 0 to 3600, got {value!r}")
-    return float(value)
-
-
-def _count(config: Any, key: str) -> int:
-    value = config[key]
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10000:
-        raise ValueError(f"{key} must be a whole number from 1 to 10000, got {value!r}")
-    return value
+    """The server for ``app``, bound to host:port (0 picks a free port), limits from its ServerConfig."""
+    config = app.extensions["normlab"].config
+    return BoundedWSGIServer(host, port, app, idle_timeout=config.request_idle_timeout,
+                             request_timeout=config.request_timeout, max_connections=config.max_connections)
 
 
 class BoundedWSGIServer(ThreadedWSGIServer):

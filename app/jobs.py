@@ -39,8 +39,8 @@ class QueueFull(Exception):
 class JobManager:
     """Owns the queue, the workers and the cancel flags of running runs."""
 
-    def __init__(self, store: Store, hub: StreamHub, executor: Executor, workers: int = 1, queue_limit: int = 100,
-                 study_queue_limit: int = STUDY_QUEUE_LIMIT):
+    def __init__(self, store: Store, hub: StreamHub, executor: Executor, workers: int, queue_limit: int,
+                 study_queue_limit: int):
         self.store = store
         self.hub = hub
         self.executor = executor

@@ -4,57 +4,69 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from pathlib import Path
 from typing import Any
 
+from .config import ServerConfig
 from .datasets import DatasetCache
 from .db_lock import DatabaseLock
 from .executors import make_executor
 from .hub import StreamHub
-from .jobs import STUDY_QUEUE_LIMIT, JobManager
+from .jobs import JobManager
 from .store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
 
 class Lab:
-    """What one dashboard process owns; reachable as ``app.extensions["normlab"]``."""
+    """What one dashboard process owns; reachable as ``app.extensions["normlab"]``.
 
-    def __init__(self, database: str | Path, data_dir: str | Path | None, workers: int, queue_limit: int,
-                 db_timeout: float = 10.0, executor: str = "process", scheduler: str | None = None,
-                 pin: bool = True, study_queue_limit: int = STUDY_QUEUE_LIMIT):
-        # Taken before the database is touched: marking runs interrupted is for the one server that owns it.
-        self.db_lock = DatabaseLock(database)
-        self.db_lock.acquire()
-        try:
-            self._open(database, db_timeout, data_dir, workers, executor, scheduler, pin)
-        except BaseException:
-            self.db_lock.release()
-            raise
-        self.jobs = JobManager(self.store, self.hub, self.executor, workers, queue_limit, study_queue_limit)
+    Building it touches nothing (``create_app`` only builds); ``start`` takes the database and
+    starts the workers, ``shutdown`` undoes that (and is safe without a start).
+    """
+
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.db_lock = DatabaseLock(config.database)
+        self.store = Store(config.database, config.db_timeout)
+        self.hub = StreamHub()
+        self.data_progress: dict[str, dict[str, Any]] = {}
+        self.datasets = DatasetCache(config.data_dir, self._on_data_progress)
+        self.interrupted: list[int] = []  # the runs start() found left running by the last server
+        self._started = False
         self._stopping = threading.Event()
         self._sockets_lock = threading.Lock()
         self.open_sockets = 0
 
-    def _open(self, database: str | Path, db_timeout: float, data_dir: str | Path | None, workers: int,
-              executor: str, scheduler: str | None, pin: bool) -> None:
-        self.store = Store(database, db_timeout)
+    def start(self) -> None:
+        """Take the database, mark the runs the last server left running interrupted, start the executor
+        and the workers (queued runs go on), and preload the dataset. StoreError or ExecutorError when
+        that cannot be done; nothing is left held then."""
+        if self._started:
+            raise RuntimeError("the lab is started already")
+        # Taken before the database is touched: marking runs interrupted is for the one server that owns it.
+        self.db_lock.acquire()
+        try:
+            self._open()
+        except BaseException:
+            self.store.close()
+            self.db_lock.release()
+            raise
+        self._started = True
+        self.jobs.start()
+        if self.config.preload_dataset:
+            self.preload(self.config.preload_dataset)
+
+    def _open(self) -> None:
+        config = self.config
         self.store.initialize()
         try:
             self.interrupted = self.store.mark_interrupted()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot use the database {database}: {exc}") from exc
-        self.hub = StreamHub()
-        self.data_progress: dict[str, dict[str, Any]] = {}
-        self.datasets = DatasetCache(data_dir, self._on_data_progress)
-        try:
-            self.executor = make_executor(executor, self.datasets, workers, data_dir, scheduler, pin)
-        except Exception:
-            self.store.close()
-            raise
-
-    def start(self) -> None:
-        self.jobs.start()
+            raise StoreError(f"cannot use the database {config.database}: {exc}") from exc
+        # Made here, not in __init__: the dask executor connects to its scheduler as it is made.
+        self.executor = make_executor(config, self.datasets)
+        self.jobs = JobManager(self.store, self.hub, self.executor, config.workers, config.queue_limit,
+                               config.study_queue_limit)
 
     @property
     def stopping(self) -> bool:
@@ -100,7 +112,8 @@ class Lab:
     def shutdown(self) -> None:
         """Stop sockets and workers; runs cut short are marked interrupted; then let go of the database."""
         self._stopping.set()
-        self.jobs.shutdown()
+        if self._started:
+            self.jobs.shutdown()
         self.store.close()
         self.db_lock.release()
 

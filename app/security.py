@@ -50,10 +50,9 @@ def host_name(host: str) -> str:
     return (urlsplit(f"//{host}").hostname or "").lower()
 
 
-def init_security(app: Flask) -> None:
-    """Install the checks and headers on ``app`` (settings: ALLOWED_HOSTS, TOKEN)."""
-    allowed = {h.lower() for h in (*LOOPBACK_NAMES, *app.config.get("ALLOWED_HOSTS", ()))}
-    token = app.config.get("TOKEN") or None
+def init_security(app: Flask, allowed_hosts: tuple[str, ...], token: str | None) -> None:
+    """Install the checks and headers on ``app``: Host among loopback and ``allowed_hosts``, ``token`` when set."""
+    allowed = {h.lower() for h in (*LOOPBACK_NAMES, *allowed_hosts)}
 
     @app.before_request
     def check_request():

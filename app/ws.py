@@ -247,14 +247,14 @@ def parse_rate(value: Any) -> int | float:
 
 @bp.before_app_request
 def limit_sockets():
-    """Take a socket place before the handshake, or refuse with 503 when MAX_SOCKETS are taken.
+    """Take a socket place before the handshake, or refuse with 503 when ``max_sockets`` are taken.
 
     The socket lives inside this one request, so the place is held from here to the request's
     teardown, which gives it back whatever ends the socket (a failed handshake, an error in the
     handler, a client that vanished).
     """
     if request.path == "/ws":
-        limit = current_app.config["MAX_SOCKETS"]
+        limit = current_app.extensions["normlab"].config.max_sockets
         if not current_app.extensions["normlab"].reserve_socket(limit):
             return jsonify({"error": f"{limit} live connections are open (the limit); close some tabs"}), 503
         g.socket_place = True

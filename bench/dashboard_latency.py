@@ -38,8 +38,7 @@ def bench_latency(args, browser: Browser, tmp: Path) -> list[str]:
     app = create_app({"DATABASE": str(tmp / "latency.sqlite"), "EXECUTOR": args.executor})
     lab = app.extensions["normlab"]
     published, writes = instrument(lab)
-    if not lab.jobs._threads:  # create_app starts the Lab itself where it predates Lab.start() doing so
-        lab.start()
+    lab.start()
     try:
         with threads_kept_off(lab.executor.reserved_cores()), serving(app) as url:
             watched = watch_run(args, browser, url, lab, writes)

@@ -163,7 +163,8 @@ def load_lines(kind: str, L: list[dict]) -> list[str]:
                + ("" if all(f["others"] <= NOISY_CORES for f in L) else "  NOISY")
                + "".join(f" [{f['quiet']}]" for f in L if f["quiet"]))
     out.append(f"    full curve drawn: median {statistics.median(ready):5.0f} ms, max {max(ready):5.0f} ms · next task ran "
-               f"{med(lambda f: f['idle'] - f['ready']):.0f} ms later · every chart's last draw done {med(lambda f: f['drawn_all']):.0f} ms")
+               f"{med(lambda f: f['idle'] - f['ready']):.0f} ms later · every chart's last draw done "
+               f"{med(lambda f: f['drawn_all']):.0f} ms")
     out.append(
         "    breakdown (medians, ms): html {:.0f} · plotly.js response end {:.0f} ({:.1f} MB, {:.1f} MB over the wire) · "
         "DOMContentLoaded {:.0f} · /metrics {:.0f} → {:.0f} ({:.2f} MB)".format(

@@ -1,41 +1,39 @@
-"""Where runs execute: in a thread of this process (default), in worker processes, or on a Dask cluster.
+"""Where runs execute: in worker processes (the default), in a thread of this process, or on a Dask cluster.
 
 Every executor has the same small interface (``Executor``); the job manager does not know which
 one it drives, and the engine knows none of them.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .base import Executor, WorkerLost
 from .thread import ThreadExecutor
+
+if TYPE_CHECKING:
+    from ..config import ServerConfig
+    from ..datasets import DatasetCache
 
 EXECUTOR_NAMES = ("thread", "process", "dask")
 
 
 class ExecutorError(RuntimeError):
-    """The executor could not be set up (bad name or address, scheduler unreachable, package missing)."""
+    """The executor could not be set up (scheduler unreachable or its address bad, package missing)."""
 
 
 from .process import ProcessExecutor  # noqa: E402  (after ExecutorError, which the modules import)
 
 
-def make_executor(name: str, datasets, workers: int = 1, data_dir: str | Path | None = None,
-                  scheduler: str | None = None, pin: bool = True) -> Executor:
-    """The executor called ``name``: process (the default: ``workers`` child processes, each kept to a core
-    of its own when ``pin`` and there are enough cores), thread or dask (needs ``scheduler``)."""
-    if scheduler and name != "dask":
-        raise ExecutorError(f"a scheduler address is only used with the dask executor, not {name!r}")
-    if name == "thread":
-        return ThreadExecutor(datasets, workers)
-    if name == "process":
-        return ProcessExecutor(data_dir, workers, pin)
-    if name == "dask":
-        if not scheduler:
-            raise ExecutorError("the dask executor needs the scheduler's address, e.g. tcp://10.0.0.5:8786")
-        from .cluster import DaskExecutor  # imports distributed only when asked for
-        return DaskExecutor(scheduler, data_dir)
-    raise ExecutorError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTOR_NAMES)}")
+def make_executor(config: ServerConfig, datasets: DatasetCache) -> Executor:
+    """The executor ``config`` names (its name and scheduler are checked already): process (``workers``
+    child processes, each kept to a core of its own when ``pin_runs`` and there are enough cores),
+    thread or dask. ExecutorError when the dask one cannot reach its scheduler."""
+    if config.executor == "thread":
+        return ThreadExecutor(datasets, config.workers)
+    if config.executor == "process":
+        return ProcessExecutor(config.data_dir, config.workers, config.pin_runs)
+    from .cluster import DaskExecutor  # imports distributed only when asked for
+    return DaskExecutor(config.scheduler, config.data_dir)
 
 
 __all__ = ["EXECUTOR_NAMES", "Executor", "ExecutorError", "ProcessExecutor", "ThreadExecutor", "WorkerLost",

@@ -3,7 +3,7 @@
 The job manager's N worker threads (``--workers N``) each drive their own child process, so
 training never competes with the server's threads for the interpreter lock: pages, sockets and
 store writes cannot slow a run, and N runs train side by side on N cores without fighting over
-one BLAS pool (threadpoolctl's limits are process-wide; DESIGN.md §6). Each worker starts its
+one BLAS pool (threadpoolctl's limits are process-wide and inconsistent across threads). Each worker starts its
 child when it starts (``prepare``), so the first run does not wait for an interpreter.
 
 When every worker can have a core of its own (``workers`` ≤ the cores this process may use, and

@@ -31,6 +31,7 @@ def make_app(tmp_path):
         # The default process executor is what the browser, crash and remote-executor tests run.
         app = create_app({"DATABASE": str(tmp_path / "normlab.sqlite"), "TESTING": True, "EXECUTOR": "thread",
                           **config})
+        app.extensions["normlab"].start()
         apps.append(app)
         return app
 

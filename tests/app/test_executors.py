@@ -15,11 +15,12 @@ import pytest
 
 from app import create_app
 from app.cli import main
+from app.config import ServerConfig
 from app.executors import ExecutorError, ProcessExecutor, ThreadExecutor, WorkerLost, make_executor
 from app.executors.cluster import check_scheduler_address
 from app.executors.process import usable_cores
 from app.executors.remote import BackgroundSender, EventBatcher, InOrder, OutOfOrder, RemoteTraceback
-from engine import RunConfig, train
+from engine import ConfigError, RunConfig, train
 from engine.data import DataError
 from engine.events import event_from_dict, event_to_dict
 
@@ -131,25 +132,25 @@ def test_events_survive_the_trip_as_plain_data(tiny_data):
     assert (back[-1].first_layer == final.first_layer).all()
 
 
-def test_factory_names_and_errors(tmp_path):
-    assert isinstance(make_executor("thread", None, 2), ThreadExecutor)
-    process = make_executor("process", None, 3, tmp_path)
+def test_the_factory_makes_the_executor_the_config_names(tmp_path):
+    thread = make_executor(ServerConfig(tmp_path / "db.sqlite", executor="thread", workers=2), None)
+    assert isinstance(thread, ThreadExecutor)
+    process = make_executor(ServerConfig(tmp_path / "db.sqlite", workers=3, data_dir=str(tmp_path)), None)
     assert isinstance(process, ProcessExecutor) and process.describe() == {
         "executor": "process", "blas_threads_per_run": 1, "processes": 0, "cores": []}
     process.close()
-    with pytest.raises(ExecutorError, match="unknown executor 'ray'; choose one of thread, process, dask"):
-        make_executor("ray", None)
-    with pytest.raises(ExecutorError, match="needs the scheduler's address"):
-        make_executor("dask", None)
-    with pytest.raises(ExecutorError, match="only used with the dask executor"):
-        make_executor("process", None, scheduler="tcp://127.0.0.1:8786")
-    with pytest.raises(ExecutorError, match="must look like tcp://HOST:PORT"):
-        make_executor("dask", None, scheduler="127.0.0.1:8786")
 
 
-def test_create_app_refuses_a_bad_executor_config(tmp_path):
-    with pytest.raises(ExecutorError, match="unknown executor"):
-        create_app({"DATABASE": str(tmp_path / "x.sqlite"), "EXECUTOR": "gpu"})
+@pytest.mark.parametrize("config, message", [
+    ({"EXECUTOR": "gpu"}, "EXECUTOR: must be one of thread, process, dask; got 'gpu'"),
+    ({"EXECUTOR": "dask"}, "SCHEDULER: the dask executor needs the Dask scheduler's address"),
+    ({"SCHEDULER": "tcp://127.0.0.1:8786"}, "SCHEDULER: only used with the dask executor, not process"),
+    ({"EXECUTOR": "dask", "SCHEDULER": "127.0.0.1:8786"}, "SCHEDULER: the scheduler address must look like tcp://HOST:PORT"),
+])
+def test_create_app_refuses_a_bad_executor_config(tmp_path, config, message):
+    with pytest.raises(ConfigError) as info:
+        create_app({"DATABASE": str(tmp_path / "x.sqlite"), **config})
+    assert str(info.value).startswith(message)
 
 
 @pytest.mark.parametrize("address, ok", [
@@ -166,10 +167,10 @@ def test_scheduler_address_check(address, ok):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--executor", "dask"], "--executor dask needs --scheduler ADDRESS"),
+    (["--executor", "dask"], "--scheduler: the dask executor needs the Dask scheduler's address, tcp://HOST:PORT"),
     (["--executor", "dask", "--scheduler", "10.0.0.5:8786"], "--scheduler: the scheduler address must look like tcp://HOST:PORT"),
-    (["--scheduler", "tcp://10.0.0.5:8786"], "--scheduler is only used with --executor dask (got --executor process)"),
-    (["--executor", "process", "--scheduler", "tcp://10.0.0.5:8786"], "only used with --executor dask"),
+    (["--scheduler", "tcp://10.0.0.5:8786"], "--scheduler: only used with the dask executor, not process"),
+    (["--executor", "thread", "--scheduler", "tcp://10.0.0.5:8786"], "--scheduler: only used with the dask executor, not thread"),
     (["--executor", "ray"], "invalid choice: 'ray'"),
 ])
 def test_serve_flags_are_checked_before_anything_starts(flags, message, capsys, tmp_path):
@@ -214,8 +215,8 @@ def test_each_run_process_is_kept_to_a_core_of_its_own_and_its_replacement_gets_
 
 
 def test_run_processes_are_not_pinned_when_workers_outnumber_the_cores_or_when_asked(tmp_path):
-    app = create_app({"DATABASE": str(tmp_path / "db.sqlite"), "PIN_RUNS": False})  # what serve --no-pin sets
-    for executor in (ProcessExecutor(tmp_path, workers=len(usable_cores()) + 1), app.extensions["normlab"].executor):
+    config = ServerConfig(tmp_path / "db.sqlite", pin_runs=False)  # what serve --no-pin sets
+    for executor in (ProcessExecutor(tmp_path, workers=len(usable_cores()) + 1), make_executor(config, None)):
         try:
             executor.prepare()
             child = next(iter(executor._children))

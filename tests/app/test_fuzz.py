@@ -48,7 +48,8 @@ def fuzz_client(tmp_path_factory):
     from app import create_app
 
     app = create_app({"DATABASE": str(tmp_path_factory.mktemp("fuzz") / "db.sqlite"), "WORKERS": 0,
-                      "QUEUE_LIMIT": 100_000})
+                      "QUEUE_LIMIT": 10_000})
+    app.extensions["normlab"].start()
     yield app.test_client()
     app.extensions["normlab"].shutdown()
 
@@ -149,7 +150,9 @@ def test_deeply_nested_body(fuzz_client):
 def fuzz_server(tmp_path_factory):
     from app import create_app
 
-    server = LiveServer(create_app({"DATABASE": str(tmp_path_factory.mktemp("wsfuzz") / "db.sqlite"), "WORKERS": 0}))
+    app = create_app({"DATABASE": str(tmp_path_factory.mktemp("wsfuzz") / "db.sqlite"), "WORKERS": 0})
+    app.extensions["normlab"].start()
+    server = LiveServer(app)
     yield server
     server.stop()
 

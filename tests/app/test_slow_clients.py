@@ -148,8 +148,7 @@ def test_connections_over_the_cap_get_a_503_from_the_accepting_thread_and_make_n
 
 @pytest.mark.parametrize("ping_interval", [25, None])
 def test_a_live_websocket_quiet_beyond_both_time_limits_still_receives_frames(make_app, ping_interval):
-    server = LiveServer(make_app(**LIMITS, SOCK_SERVER_OPTIONS={"ping_interval": ping_interval,
-                                                                "max_message_size": 65536}))
+    server = LiveServer(make_app(**LIMITS, WS_PING_INTERVAL=ping_interval))
     try:
         viewer = Viewer(server)
         viewer.wait_hello()
@@ -169,7 +168,7 @@ def test_a_live_websocket_quiet_beyond_both_time_limits_still_receives_frames(ma
 def test_a_large_frame_arrives_whole_and_a_websocket_client_that_stops_reading_is_let_go(make_app):
     # No pings: only the send timeout can let go of a client that stops reading (pings would find
     # it a ping interval later), and the socket's reader thread ends within the idle timeout.
-    server = LiveServer(make_app(**LIMITS, SOCK_SERVER_OPTIONS={"ping_interval": None, "max_message_size": 65536}))
+    server = LiveServer(make_app(**LIMITS, WS_PING_INTERVAL=None))
     lab = server.app.extensions["normlab"]
     sock = None
     try:

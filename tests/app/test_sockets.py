@@ -98,7 +98,7 @@ def handshake(port, key="MDEyMzQ1Njc4OWFiY2RlZg=="):
 
 def test_socket_cap_is_exact_under_concurrent_handshakes(live_server):
     lab = live_server.app.extensions["normlab"]
-    limit = live_server.app.config["MAX_SOCKETS"]
+    limit = lab.config.max_sockets
     barrier = threading.Barrier(100)
     results = []
 

@@ -29,6 +29,7 @@ class LiveServer:
         from app.http_server import make_http_server
 
         self.app = create_app({"DATABASE": str(db_path), "TESTING": True, **config})
+        self.app.extensions["normlab"].start()
         self.server = make_http_server("127.0.0.1", 0, self.app)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="normlab-test-server", daemon=True)

@@ -23,7 +23,7 @@ from engine.data.dataset import Splits, check_splits, splits_checksum
 from engine.data.idx import IDX_NAMES, IMAGES_MAGIC, LABELS_MAGIC, load_idx_dir, parse_idx
 from engine.data.npz import load_npz, save_npz_atomic
 from engine.data.safe_pickle import loads_arrays
-from engine.data.verify import MNIST_SPEC, DatasetSpec, verify_mnist, verify_splits
+from engine.data.verify import MNIST_SPEC, verify_mnist, verify_splits
 
 from .tiny_data import TINY_SPEC, tiny_splits
 

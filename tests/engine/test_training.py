@@ -1,5 +1,4 @@
 """train(): events, determinism, cancel, divergence and learning on synthetic data."""
-import math
 from dataclasses import replace
 
 import numpy as np
