@@ -1,4 +1,4 @@
-"""The JSON API (documented in README): routes call the job manager or the store, then serializers."""
+"""The JSON API (documented in README): routes call the job manager or the store, then ``run_view``."""
 from __future__ import annotations
 
 import csv
@@ -15,12 +15,11 @@ from engine import ConfigError, RunConfig
 
 from .ids import MAX_ROW_ID, parse_seq
 from .jobs import Conflict, QueueFull
-from .serializers import run_summary
-from .settings import COMPARISON_LAMBDAS, settings_schema
+from .run_view import run_view
+from .settings import COMPARISON_LAMBDAS, LABEL_MAX, schema_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-MAX_TEXT = 100  # characters in a run's label or a study's name
 CSV_FIELDS = ("id", "status", "label", "penalty", "lam", "lam_l2", "hidden", "epochs", "batch_size", "lr", "momentum",
               "train_size", "seed", "init", "activation", "dataset", "dtype", "test_accuracy", "train_loss",
               "data_loss", "penalty_loss", "sparsity", "dead_units", "seconds", "reason", "created", "finished")
@@ -104,11 +103,11 @@ def comparison_lambda(data: dict[str, Any], key: str, penalty: str) -> float:
 
 
 def user_text(value: Any, field: str) -> str:
-    """A name a person typed (a run's label, a study's name), trimmed: 1 to MAX_TEXT characters that
+    """A name a person typed (a run's label, a study's name), trimmed: 1 to LABEL_MAX characters that
     UTF-8 can encode (JSON's ``\\ud800`` escapes decode to lone surrogates, which SQLite cannot store)."""
     text = value.strip() if isinstance(value, str) else ""
-    if not 1 <= len(text) <= MAX_TEXT:
-        raise ApiError(400, f"must be text of 1 to {MAX_TEXT} characters", field)
+    if not 1 <= len(text) <= LABEL_MAX:
+        raise ApiError(400, f"must be text of 1 to {LABEL_MAX} characters", field)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -145,7 +144,7 @@ def job_errors(view):
 
 @bp.get("/schema")
 def schema():
-    return jsonify({"settings": settings_schema(), "comparison_lambdas": COMPARISON_LAMBDAS})
+    return Response(schema_json(lab().jobs), mimetype="application/json")
 
 
 @bp.get("/status")
@@ -179,12 +178,12 @@ def create_comparison():
 @bp.get("/runs")
 def list_runs():
     hub = lab().hub
-    return jsonify([run_summary(r, hub) for r in lab().store.list_runs()])
+    return jsonify([run_view(r, hub) for r in lab().store.list_runs()])
 
 
 @bp.get("/runs/<id:run_id>")
 def get_run(run_id: int):
-    return jsonify(run_summary(run_or_404(run_id), lab().hub))
+    return jsonify(run_view(run_or_404(run_id), lab().hub))
 
 
 @bp.get("/runs/<id:run_id>/metrics")
@@ -266,7 +265,7 @@ def runs_csv():
     writer = csv.DictWriter(out, CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for run in lab().store.list_runs():
-        writer.writerow(csv_row(run_summary(run)))
+        writer.writerow(csv_row(run_view(run, lab().hub)))
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=normlab-runs.csv"})
 

@@ -28,7 +28,7 @@ from engine.events import to_jsonable
 from .console import EpochPrinter, ProgressBar, format_table
 from .executors import EXECUTOR_NAMES, ExecutorError
 
-# The seed study's three settings (DESIGN.md §1).
+# The seed study's three settings (README, "normlab compare").
 SEED_STUDY = (("none", 0.0), ("l2", 0.01), ("l1", 1e-4))
 
 # Spellings accepted inside --regular "l2(lambd=0.01)" for each RunConfig field.

@@ -18,9 +18,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from engine.events import BatchEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
+from engine.events import FINAL_KINDS, BatchEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
+
+from .run_view import step_facts
 
 MAX_NOTICES = 1000
 KEEP_FINISHED_LOGS = 8
@@ -41,6 +43,23 @@ def encode(entry: dict[str, Any]) -> str:
     return json.dumps(entry, separators=(",", ":"), allow_nan=False)
 
 
+def with_progress(entry: str, progress: dict[str, Any]) -> str:
+    """A serialized frame entry with ``"progress"`` added: chunks are encoded once for every
+    socket, while progress (its ETA) is worked out as each frame is sent."""
+    return entry[:-1] + ',"progress":' + encode(progress) + "}"
+
+
+@dataclass(frozen=True)
+class LiveFacts:
+    """What the hub knows of a run's position: raw facts, worked out by ``app.run_view``."""
+
+    epochs: int
+    total_steps: int
+    latest: dict[str, Any] | None  # ``step_facts`` of the log's last batch or epoch event
+    started_at: float  # time.time() when the start event arrived
+    final: Event | None  # once published (the store then holds the final status)
+
+
 @dataclass
 class RunLog:
     """The events of one run, in order; ``events[i].seq == i``."""
@@ -49,13 +68,15 @@ class RunLog:
     events: list[Event] = field(default_factory=list)
     finished: bool = False
     start: StartEvent | None = None
+    started_at: float = 0.0
     chunks: list[Chunk] = field(default_factory=list)
     sealed_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def chunks_after(self, after_seq: int, max_events: int) -> tuple[list[str], int]:
+    def chunks_after(self, after_seq: int, max_events: int) -> tuple[list[tuple[int, str]], int]:
         """Serialized frame entries for the sealed events after ``after_seq`` (about ``max_events`` at
-        most), and the last sequence number they hold (``after_seq`` when there is nothing new)."""
+        most), each with its last sequence number, and the last sequence number they hold
+        (``after_seq`` when there is nothing new)."""
         with self.lock:
             self._seal()
             starts = [c.first_seq for c in self.chunks]
@@ -65,9 +86,10 @@ class RunLog:
                 if chunk.last_seq <= cursor:
                     continue
                 if chunk.first_seq <= cursor:  # the cursor is inside this chunk: a tail just for this reader
-                    out.append(encode(events_to_columns(self.run_id, self.events[cursor + 1 : chunk.last_seq + 1])))
+                    tail = events_to_columns(self.run_id, self.events[cursor + 1 : chunk.last_seq + 1])
+                    out.append((chunk.last_seq, encode(tail)))
                 else:
-                    out.append(chunk.json)
+                    out.append((chunk.last_seq, chunk.json))
                 cursor = chunk.last_seq
                 if cursor - after_seq >= max_events:
                     break
@@ -93,12 +115,13 @@ class RunLog:
     def last_seq(self) -> int:
         return len(self.events) - 1
 
-    def progress(self) -> dict[str, int] | None:
-        if self.start is None:
+    def facts(self, upto_seq: int | None = None) -> LiveFacts | None:
+        """The run's position as of event ``upto_seq`` (the latest when None); None before it started."""
+        last = self.last_seq if upto_seq is None else min(upto_seq, self.last_seq)
+        if self.start is None or last < 0:
             return None
-        last = next((e for e in reversed(self.events[-3:]) if isinstance(e, (BatchEvent, EpochEvent))), None)
-        return {"epoch": last.epoch if last else 0, "epochs": self.start.epochs,
-                "step": last.step if last else 0, "total_steps": self.start.total_steps}
+        final = self.events[last] if self.events[last].kind in FINAL_KINDS else None
+        return LiveFacts(self.start.epochs, self.start.total_steps, step_facts(self.events, last), self.started_at, final)
 
 
 class StreamHub:
@@ -119,9 +142,10 @@ class StreamHub:
     def publish(self, run_id: int, event: Event) -> None:
         """Append an event (called by the training thread; never blocks on clients)."""
         log = self._logs[run_id]
-        if isinstance(event, StartEvent):
-            log.start = event
         log.events.append(event)
+        if isinstance(event, StartEvent):  # after the append: a reader that sees ``start`` finds it in the log
+            log.started_at = time.time()
+            log.start = event
 
     def close_run(self, run_id: int) -> None:
         """The run ended and the store holds all its events; keep the log a while for readers."""
@@ -138,9 +162,11 @@ class StreamHub:
         with self._lock:
             self._logs.pop(run_id, None)
 
-    def chunks_after(self, run_id: int, after_seq: int, max_events: int) -> tuple[list[str], int, bool] | None:
-        """Sealed frame entries after ``after_seq`` from memory, the new cursor, and whether the
-        reader now has the whole run; None when this run's log is not in memory (read the store)."""
+    def chunks_after(self, run_id: int, after_seq: int,
+                     max_events: int) -> tuple[list[tuple[int, str]], int, bool] | None:
+        """Sealed frame entries after ``after_seq`` from memory (each with its last sequence number),
+        the new cursor, and whether the reader now has the whole run; None when this run's log is
+        not in memory (read the store)."""
         log = self._logs.get(run_id)
         if log is None:
             return None
@@ -148,13 +174,11 @@ class StreamHub:
         parts, cursor = log.chunks_after(after_seq, max_events)
         return parts, cursor, finished and cursor == log.last_seq
 
-    def progress(self, run_id: int) -> dict[str, int] | None:
+    def facts(self, run_id: int, upto_seq: int | None = None) -> LiveFacts | None:
+        """The run's position as of event ``upto_seq`` (the latest when None), or None when its
+        log is not in memory or it has not started."""
         log = self._logs.get(run_id)
-        return log.progress() if log else None
-
-    def is_live(self, run_id: int) -> bool:
-        log = self._logs.get(run_id)
-        return log is not None and not log.finished
+        return log.facts(upto_seq) if log else None
 
     # -- notices -------------------------------------------------------------------
     def notify(self, message: dict[str, Any]) -> None:
@@ -219,5 +243,3 @@ def stored_to_frame(stored: dict[str, Any], after_seq: int) -> dict[str, Any] | 
         out["epoch"] = stored["epoch"]
     return out
 
-
-Publisher = Callable[[Event], None]

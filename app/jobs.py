@@ -18,12 +18,11 @@ from engine.studies import MAX_RUNS
 from .executors import Executor
 from .hub import StreamHub
 from .recorder import Recorder
-from .serializers import run_summary
+from .run_view import FINAL_STATUS, LIVE, run_view
 from .store import NewRun, NewStudy, NoRoom, Store
 
 log = logging.getLogger(__name__)
 
-FINAL_STATUS = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
 # Queued study runs are bounded apart from runs launched on their own: room for three studies
 # of the largest size, so that any study is admitted whole while the queue stays bounded.
 STUDY_QUEUE_LIMIT = 3 * MAX_RUNS
@@ -89,9 +88,9 @@ class JobManager:
                      labels: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
         """Create a study and queue all its runs, or nothing, within the study queue limit."""
         runs = [_new_run(c, label) for c, label in zip(configs, labels, strict=True)]
-        study_id, summaries = self._queue_runs(runs, NewStudy(name, spec))
+        study_id, views = self._queue_runs(runs, NewStudy(name, spec))
         assert study_id is not None
-        return study_id, summaries
+        return study_id, views
 
     def _queue_runs(self, runs: list[NewRun], study: NewStudy | None) -> tuple[int | None, list[dict[str, Any]]]:
         limit = self.study_queue_limit if study else self.queue_limit
@@ -99,10 +98,10 @@ class JobManager:
             study_id, run_ids = self.store.queue_runs(runs, limit, study)
         except NoRoom as exc:
             raise QueueFull(_no_room_message(len(runs), exc.waiting, limit, study is not None)) from None
-        summaries = [self._announce(run_id) for run_id in run_ids]  # before a worker can take them: 'queued' is heard first
+        views = [self._announce(run_id) for run_id in run_ids]  # before a worker can take them: 'queued' is heard first
         for run_id in run_ids:
             self._queue.put(run_id)
-        return study_id, summaries
+        return study_id, views
 
     def cancel(self, run_id: int) -> dict[str, Any]:
         """Cancel a queued run (it never starts) or a running one (it stops within a batch)."""
@@ -118,11 +117,11 @@ class JobManager:
             raise Conflict(f"run {run_id} is already being cancelled")
         flag.set()
         self._wait_until_not_running(run_id, timeout=2.0)
-        return run_summary(self._require(run_id), self.hub)
+        return run_view(self._require(run_id), self.hub)
 
     def delete(self, run_id: int) -> None:
         run = self._require(run_id)
-        if run["status"] in ("queued", "running"):
+        if run["status"] in LIVE:
             raise Conflict(f"run {run_id} is {run['status']}; cancel it before deleting it")
         self.store.delete_run(run_id)
         self.hub.forget(run_id)
@@ -195,9 +194,10 @@ class JobManager:
         return run
 
     def _announce(self, run_id: int) -> dict[str, Any]:
-        summary = run_summary(self._require(run_id), self.hub)
-        self.hub.notify({"type": "run", "run": summary})
-        return summary
+        """Tell every socket the run's view as the store now has it, and return that view."""
+        view = run_view(self._require(run_id), self.hub)
+        self.hub.notify({"type": "run", "run": view})
+        return view
 
     def _wait_until_not_running(self, run_id: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout

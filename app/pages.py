@@ -6,14 +6,12 @@ from pathlib import Path
 
 import plotly
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+from markupsafe import Markup
 
 from .ids import parse_row_id
-from .serializers import run_summary
-from .settings import COMPARISON_LAMBDAS, settings_schema
+from .run_view import run_view
+from .settings import COMPARE_MAX, COMPARISON_LAMBDAS, schema_json, settings_schema
 from .studies_api import PRESETS
-
-# The compare page shows at most this many runs side by side.
-MAX_COMPARE = 12
 
 bp = Blueprint("pages", __name__)
 
@@ -50,6 +48,13 @@ def module_graph(entry: str) -> list[str]:
     return seen
 
 
+@bp.app_template_global("schema_json")
+def page_schema_json() -> Markup:
+    """The schema GET /api/schema answers, for base.html to embed in every page (already safe
+    inside ``<script>``; autoescaping would turn its quotes into entities a script never decodes)."""
+    return Markup(schema_json(current_app.extensions["normlab"].jobs))
+
+
 @bp.get("/")
 def index():
     return render_template("index.html", schema=settings_schema(), comparison_lambdas=COMPARISON_LAMBDAS)
@@ -61,7 +66,7 @@ def run_page(run_id: int):
     row = lab.store.get_run(run_id)
     if row is None:
         abort(404)
-    return render_template("run.html", run=run_summary(row, lab.hub))
+    return render_template("run.html", run=run_view(row, lab.hub))
 
 
 @bp.get("/studies")
@@ -92,17 +97,17 @@ def compare():
         run_id = parse_row_id(part)
         if run_id is not None:
             wanted[run_id] = None
-        elif len(bad) < MAX_COMPARE:
+        elif len(bad) < COMPARE_MAX:
             bad.append(part[:20])
     runs, missing = [], []
-    for run_id in list(wanted)[:MAX_COMPARE]:
+    for run_id in list(wanted)[:COMPARE_MAX]:
         row = lab.store.get_run(run_id)
         if row is None:
             missing.append(str(run_id))
         else:
-            runs.append(run_summary(row, lab.hub))
+            runs.append(run_view(row, lab.hub))
     return render_template("compare.html", runs=runs, missing=missing + bad,
-                           dropped=max(0, len(wanted) - MAX_COMPARE), limit=MAX_COMPARE)
+                           dropped=max(0, len(wanted) - COMPARE_MAX), limit=COMPARE_MAX)
 
 
 @bp.get("/favicon.ico")

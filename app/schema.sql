@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS runs (
     start_event TEXT,                      -- the engine's start event as JSON
     final_event TEXT,                      -- the engine's final event as JSON (images kept in artifacts)
     result      TEXT,                      -- latest metrics as JSON (final once finished)
-    progress    TEXT,                      -- {"epoch", "epochs", "step", "total_steps"} as JSON
+    progress    TEXT,                      -- the last batch or epoch event's {"kind", "step", "epoch"} as JSON
     last_seq    INTEGER NOT NULL DEFAULT -1
 );
 

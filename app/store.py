@@ -20,8 +20,9 @@ from typing import Any, Iterator, Sequence
 
 from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
 
+from .run_view import step_facts
+
 SCHEMA_VERSION = 1
-ACTIVE = ("queued", "running")
 FINISHED = ("completed", "failed", "cancelled", "interrupted")
 BATCH_COLUMNS = ("seq", "step", "epoch", "batch", "loss", "data_loss", "penalty")
 EPOCH_COLUMNS = ("seq", "epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy", "test_loss",
@@ -274,7 +275,7 @@ class Store:
                 updates["final_event"] = json.dumps(final)
                 if isinstance(e, DoneEvent):
                     updates["result"] = json.dumps({k: final.get(k) for k in RESULT_FIELDS} | _last_epoch_parts(epochs, self, run_id))
-        progress = _progress(events)
+        progress = step_facts(events)  # the raw facts app.run_view works out a stored run's progress from
         with self.transaction() as conn:
             if batches:
                 conn.executemany("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batches)
@@ -365,13 +366,6 @@ def _columns(names: Sequence[str], rows: Sequence[sqlite3.Row]) -> dict[str, lis
         if name in cols:
             cols[name] = ["NaN" if v is None else to_jsonable(v) for v in cols[name]]
     return cols
-
-
-def _progress(events: Sequence[Event]) -> dict | None:
-    for e in reversed(events):
-        if isinstance(e, (BatchEvent, EpochEvent)):
-            return {"epoch": e.epoch, "step": e.step}
-    return None
 
 
 def _last_epoch_parts(pending_epochs: list, store: Store, run_id: int) -> dict:

@@ -9,11 +9,11 @@ from flask import Blueprint, Response, jsonify
 
 from engine import ConfigError
 from engine.config import is_finite_number
-from engine.events import to_jsonable
-from engine.studies import StudySpec, aggregate, best_setting, log_range, run_metrics
+from engine.studies import StudySpec, log_range
 
 from .api import ApiError, job_errors, json_body, lab, parse_config, user_text
-from .serializers import iso, run_summary
+from .run_view import LIVE, iso
+from .study_view import study_view
 
 bp = Blueprint("studies_api", __name__, url_prefix="/api/studies")
 
@@ -77,23 +77,6 @@ def study_or_404(study_id: int) -> dict[str, Any]:
     return study
 
 
-def study_view(study: dict[str, Any]) -> dict[str, Any]:
-    """A study with its runs, per-setting aggregates over seeds, and the best setting."""
-    runs = lab().store.study_runs(study["id"])
-    rows = [run_metrics(r["settings"], r["final_event"]) for r in runs]
-    finished = [r for r in rows if "test_accuracy" in r]
-    summaries = aggregate(finished)
-    verdict = best_setting(summaries)
-    penalized = best_setting(summaries, exclude_baseline=True)
-    counts = {status: sum(r["status"] == status for r in runs) for status in {r["status"] for r in runs}}
-    return {
-        "id": study["id"], "name": study["name"], "created": iso(study["created"]), "spec": study["spec"],
-        "counts": counts, "runs": [run_summary(r, lab().hub) | {"metrics": m} for r, m in zip(runs, rows)],
-        "settings": to_jsonable(summaries), "best": to_jsonable(verdict), "best_penalized": to_jsonable(penalized),
-        "verdict": verdict.sentence() if verdict else None,
-    }
-
-
 @bp.get("/presets")
 def presets():
     return jsonify(PRESETS)
@@ -123,7 +106,7 @@ def list_studies():
 def delete_study(study_id: int):
     """Delete a study and its runs, once none of them is queued or running."""
     study_or_404(study_id)
-    active = [r["id"] for r in lab().store.study_runs(study_id) if r["status"] in ("queued", "running")]
+    active = [r["id"] for r in lab().store.study_runs(study_id) if r["status"] in LIVE]
     if active:
         raise ApiError(409, f"{len(active)} of its runs are queued or running; cancel them before deleting the study")
     for run in lab().store.study_runs(study_id):
@@ -134,7 +117,7 @@ def delete_study(study_id: int):
 
 @bp.get("/<id:study_id>")
 def get_study(study_id: int):
-    return jsonify(study_view(study_or_404(study_id)))
+    return jsonify(study_view(study_or_404(study_id), lab().store.study_runs(study_id), lab().hub))
 
 
 @bp.get("/<id:study_id>.csv")

@@ -13,9 +13,9 @@ from simple_websocket import ConnectionClosed
 from engine.config import is_finite_number
 
 from .handshake import check_handshake
-from .hub import encode, stored_to_frame
+from .hub import encode, stored_to_frame, with_progress
 from .ids import MAX_ROW_ID, parse_row_id
-from .serializers import run_summary
+from .run_view import live_progress, run_view
 from .store import FINISHED
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ STORE_RECHECK_SECONDS = 0.5
 
 # Close codes (RFC 6455): the payload was not what the protocol allows.
 CLOSE_INVALID_DATA = 1007
-CLOSE_POLICY = 1008
 CLOSE_INTERNAL_ERROR = 1011
 
 
@@ -156,7 +155,7 @@ class StreamClient:
         version, notices, missed = self.lab.hub.notices_after(self.notice_version)
         self.notice_version = version
         if missed:
-            runs = [run_summary(r, self.lab.hub) for r in self.lab.store.list_runs()]
+            runs = [run_view(r, self.lab.hub) for r in self.lab.store.list_runs()]
             notices = [{"type": "runs", "runs": runs}]
         for notice in notices:
             self.send(notice)
@@ -170,11 +169,19 @@ class StreamClient:
         return sent
 
     def next_entries(self, run_id: int, sub: Subscription, now: float) -> list[str]:
+        """The run's frame entries after the subscription's cursor, each with the run's progress
+        as of the frame's last event (from the hub while it has the run, else the store)."""
         live = self.lab.hub.chunks_after(run_id, sub.last_seq, MAX_EVENTS_PER_FRAME)
         if live is not None:
             parts, sub.last_seq, complete = live
             sub.done = complete
-            return parts
+            out = []
+            for last_seq, part in parts:
+                progress = live_progress(self.lab.hub, run_id, last_seq) or self.stored_progress(run_id, sub)
+                if progress is None:
+                    return []
+                out.append(with_progress(part, progress))
+            return out
         if now < sub.next_store_check:
             return []
         sub.next_store_check = now + STORE_RECHECK_SECONDS
@@ -188,7 +195,16 @@ class StreamClient:
         if not entry:
             return []
         sub.last_seq = entry["last_seq"]
-        return [encode(entry)]
+        return [encode(entry | {"progress": run_view(run, self.lab.hub)["progress"]})]
+
+    def stored_progress(self, run_id: int, sub: Subscription) -> dict[str, Any] | None:
+        """The run's progress from the store (the hub's log has no start event yet), or None
+        (and the subscription done) when the run is gone."""
+        row = self.lab.store.get_run(run_id)
+        if row is None:
+            sub.done = True
+            return None
+        return run_view(row, self.lab.hub)["progress"]
 
 
 def parse_message(raw: str | bytes) -> dict[str, Any]:

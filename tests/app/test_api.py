@@ -31,7 +31,9 @@ def test_run_completes_with_metrics_and_result(client):
     result = done["result"]
     assert 0 <= result["test_accuracy"] <= 1 and result["seconds"] > 0
     assert result["train_loss"] == pytest.approx(result["data_loss"] + result["penalty"])
-    assert done["progress"] == {"epoch": 2, "epochs": 2, "step": 12, "total_steps": 12}
+    assert done["progress"] == {"epoch": 2, "current_epoch": 2, "epochs": 2, "step": 12, "total_steps": 12,
+                                "fraction": 1.0, "eta_seconds": None, "elapsed_seconds": result["seconds"]}
+    assert done["live"] is False
     metrics = client.get(f"/api/runs/{run['id']}/metrics").get_json()
     assert metrics["batch"]["step"] == list(range(1, 13))
     assert metrics["epoch"]["epoch"] == [1, 2] and len(metrics["epoch"]["weights"][0]) == 2

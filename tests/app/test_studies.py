@@ -7,7 +7,7 @@ import pytest
 
 from app.cli import main
 
-from .conftest import TINY, wait_finished
+from .conftest import TINY, wait_finished, wait_for
 
 
 def test_study_runs_through_the_queue_and_aggregates(client):
@@ -124,3 +124,43 @@ def test_study_list_counts_best_penalized_and_delete(client):
         assert client.delete(f"/api/studies/{created['id']}").get_json() == {"deleted": created["id"]}
     assert client.get(f"/api/studies/{created['id']}").status_code == 404
     assert client.get(f"/api/runs/{created['runs'][0]}").status_code == 404
+
+
+def test_study_view_gives_its_progress_settings_and_the_pair_to_compare(client):
+    long = {**TINY, "epochs": 400}
+    created = client.post("/api/studies", json={"penalties": ["none", "l2"], "lams": [0.01], "seeds": 1,
+                                                "settings": long}).get_json()
+    first, second = created["runs"]
+    wait_for(lambda: client.get(f"/api/runs/{first}").get_json()["progress"]["step"] > 0, message="the first run")
+    study = client.get(f"/api/studies/{created['id']}").get_json()
+    running, waiting = study["runs"]
+    assert (running["status"], waiting["status"]) == ("running", "queued")
+    assert study["progress"] == {"runs": 2, "finished": 0,
+                                 "fraction": round((running["progress"]["fraction"] + 0.0) / 2, 4)}
+    assert 0 < study["progress"]["fraction"] < 0.5
+    assert study["planned"] == [{"penalty": "none", "lam": 0.0, "runs": 1, "live": 1},
+                                {"penalty": "l2", "lam": 0.01, "runs": 1, "live": 1}]
+    assert study["pair"] is None and study["counts"] == {"running": 1, "queued": 1}
+    for run_id in (second, first):
+        client.post(f"/api/runs/{run_id}/cancel")
+    ended = client.get(f"/api/studies/{created['id']}").get_json()
+    assert ended["progress"] == {"runs": 2, "finished": 2, "fraction": 1.0}
+    assert [p["live"] for p in ended["planned"]] == [0, 0]
+
+
+def test_the_pair_is_the_best_penalized_run_and_no_penalty_with_its_seed(client):
+    created = client.post("/api/studies", json={"penalties": ["none", "l2"], "lams": [0.01, 0.1], "seeds": 2,
+                                                "settings": TINY}).get_json()
+    for run_id in created["runs"]:
+        wait_finished(client, run_id)
+    study = client.get(f"/api/studies/{created['id']}").get_json()
+    target = study["best"] if study["best"]["penalty"] != "none" else study["best_penalized"]
+    runs = study["runs"]
+    run = next(r for r in runs if (r["settings"]["penalty"], r["settings"]["lam"]) == (target["penalty"], target["lam"]))
+    seed = run["settings"]["seed"]
+    baseline = next(r for r in runs if r["settings"]["penalty"] == "none" and r["settings"]["seed"] == seed)
+    assert study["pair"] == {"baseline": baseline["id"], "run": run["id"], "seed": seed, "penalty": target["penalty"],
+                             "lam": target["lam"]}
+    assert study["progress"] == {"runs": 6, "finished": 6, "fraction": 1.0}
+    assert [(p["penalty"], p["lam"], p["runs"]) for p in study["planned"]] == [("none", 0.0, 2), ("l2", 0.01, 2),
+                                                                             ("l2", 0.1, 2)]
