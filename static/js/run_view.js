@@ -6,16 +6,18 @@
 const LIVE_RESULT = ["test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty", "sparsity"];
 
 // The run after a frame entry (or a /metrics answer): the progress the server sent with it, and
-// while the run is live, its latest epoch's values as the result (as the server's view has them).
+// while the run is live, the result as the server's view has it then: the latest epoch's values
+// and the training time so far.
 export function advance(run, entry) {
-  let next = run;
-  if (entry.progress) next = { ...next, progress: entry.progress };
+  const progress = entry.progress || run.progress;
+  if (!run.live) return { ...run, progress };
+  let result = run.result;
   const e = entry.epoch;
-  if (run.live && e && e.epoch && e.epoch.length) {
+  if (e && e.epoch && e.epoch.length) {
     const i = e.epoch.length - 1;
-    const result = {};
+    result = {};
     for (const key of LIVE_RESULT) if (e[key]) result[key] = e[key][i];
-    next = { ...next, result };
   }
-  return next;
+  if (result && progress) result = { ...result, seconds: progress.elapsed_seconds };
+  return { ...run, progress, result };
 }
