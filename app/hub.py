@@ -121,7 +121,8 @@ class RunLog:
         if self.start is None or last < 0:
             return None
         final = self.events[last] if self.events[last].kind in FINAL_KINDS else None
-        return LiveFacts(self.start.epochs, self.start.total_steps, step_facts(self.events, last), self.started_at, final)
+        latest = step_facts(self.events, last)
+        return LiveFacts(self.start.epochs, self.start.total_steps, latest, self.started_at, final)
 
 
 class StreamHub:

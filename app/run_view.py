@@ -61,7 +61,8 @@ class Position:
         start = row.get("start_event") or {}
         final = row.get("final_event") or {}
         latest = row.get("progress")
-        epochs, total, started = start.get("epochs", row["settings"]["epochs"]), start.get("total_steps"), row["started"]
+        epochs = start.get("epochs", row["settings"]["epochs"])
+        total, started = start.get("total_steps"), row["started"]
         if live is not None:
             latest = live.latest or latest
             epochs, total, started = live.epochs, live.total_steps, live.started_at

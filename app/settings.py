@@ -28,7 +28,8 @@ COMPARISON_LAMBDAS = {"l1": 1e-4, "l2": 0.01}
 # a penalty the engine gains without a label and a colour here stops the app at import.
 PENALTY_LABELS = {"none": "none", "l1": "L1", "l2": "L2", "elastic": "elastic net"}
 PENALTY_COLORS = {"none": "#616e7c", "l1": "#e15759", "l2": "#4e79a7", "elastic": "#59a14f"}
-PENALTIES = tuple({"name": name, "label": PENALTY_LABELS[name], "color": PENALTY_COLORS[name]} for name in PENALTY_NAMES)
+PENALTIES = tuple({"name": name, "label": PENALTY_LABELS[name], "color": PENALTY_COLORS[name]}
+                  for name in PENALTY_NAMES)
 LABEL_MAX = 100  # characters in a run's label or a study's name
 COMPARE_MAX = 12  # runs the compare page shows side by side
 

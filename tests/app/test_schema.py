@@ -14,8 +14,10 @@ def test_schema_names_the_penalties_the_limits_and_the_threshold(make_app):
     schema = client.get("/api/schema").get_json()
     assert schema["penalties"] == [
         {"name": "none", "label": "none", "color": "#616e7c"}, {"name": "l1", "label": "L1", "color": "#e15759"},
-        {"name": "l2", "label": "L2", "color": "#4e79a7"}, {"name": "elastic", "label": "elastic net", "color": "#59a14f"}]
-    assert [p["name"] for p in schema["penalties"]] == next(s for s in schema["settings"] if s["name"] == "penalty")["choices"]
+        {"name": "l2", "label": "L2", "color": "#4e79a7"},
+        {"name": "elastic", "label": "elastic net", "color": "#59a14f"}]
+    choices = next(s for s in schema["settings"] if s["name"] == "penalty")["choices"]
+    assert [p["name"] for p in schema["penalties"]] == choices
     assert schema["limits"] == {"label_max": 100, "study_max_runs": 300, "seeds_max": 10, "lams_max": 20, "lam_min": 0,
                                 "lam_max": 10, "compare_max": 12, "queue_limit": 7, "study_queue_limit": 40}
     assert schema["sparsity_threshold"] == 1e-3

@@ -156,7 +156,8 @@ def test_the_pair_is_the_best_penalized_run_and_no_penalty_with_its_seed(client)
     study = client.get(f"/api/studies/{created['id']}").get_json()
     target = study["best"] if study["best"]["penalty"] != "none" else study["best_penalized"]
     runs = study["runs"]
-    run = next(r for r in runs if (r["settings"]["penalty"], r["settings"]["lam"]) == (target["penalty"], target["lam"]))
+    run = next(r for r in runs
+               if (r["settings"]["penalty"], r["settings"]["lam"]) == (target["penalty"], target["lam"]))
     seed = run["settings"]["seed"]
     baseline = next(r for r in runs if r["settings"]["penalty"] == "none" and r["settings"]["seed"] == seed)
     assert study["pair"] == {"baseline": baseline["id"], "run": run["id"], "seed": seed, "penalty": target["penalty"],
