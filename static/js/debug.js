@@ -20,7 +20,6 @@ function pushBounded(list, item) {
 
 function counting(stats) {
   return {
-    enabled: true,
     frame() {
       stats.frames += 1;
       stats.lastFrameAt = Date.now();
@@ -48,7 +47,7 @@ function counting(stats) {
 }
 
 const nothing = () => {};
-const idle = { enabled: false, frame: nothing, frameEntry: nothing, points: nothing, draw: nothing,
+const idle = { frame: nothing, frameEntry: nothing, points: nothing, draw: nothing,
   batchDrawn: nothing, linesOnlyDraw: nothing };
 
 export const debugStats = ENABLED

@@ -127,6 +127,7 @@ export function describeSpec(spec, { brief = false } = {}) {
     !brief && has("lr") ? `lr ${fmtG(s.lr)}` : null,
   ].filter(Boolean).join(", ");
   const first = s.seed ?? 0;
-  const seeds = spec.seeds === 1 ? "1 seed" : brief ? `${spec.seeds} seeds` : `${spec.seeds} seeds (${first} … ${first + spec.seeds - 1})`;
+  let seeds = spec.seeds === 1 ? "1 seed" : `${spec.seeds} seeds`;
+  if (spec.seeds > 1 && !brief) seeds += ` (${first} … ${first + spec.seeds - 1})`;
   return `${parts.join("; ")} · ${seeds} per setting${setup ? ` · ${setup}` : ""}`;
 }

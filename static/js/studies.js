@@ -224,7 +224,9 @@ async function submit() {
   if (busy) return;
   clearErrors();
   const { body, errors, plan } = collect();
-  if (!errors.length && plan.runs > LIMITS.study_max_runs) errors.push(["seeds", `this study would have ${plan.runs} runs; at most ${LIMITS.study_max_runs} are allowed`]);
+  if (!errors.length && plan.runs > LIMITS.study_max_runs) {
+    errors.push(["seeds", `this study would have ${plan.runs} runs; at most ${LIMITS.study_max_runs} are allowed`]);
+  }
   if (errors.length) {
     for (const [field, message, control] of errors) showError(field, message, control);
     focusFirstError();

@@ -112,7 +112,10 @@ function meanSd(spread, fmt) {
 // of its finished runs.
 function renderSettings() {
   const summaries = new Map((study.settings || []).map((s) => [settingKey(s.penalty, s.lam), s]));
-  const rows = study.planned.map((p) => [settingKey(p.penalty, p.lam), { ...p, summary: summaries.get(settingKey(p.penalty, p.lam)) }]);
+  const rows = study.planned.map((p) => {
+    const key = settingKey(p.penalty, p.lam);
+    return [key, { ...p, summary: summaries.get(key) }];
+  });
   const planned = new Set(rows.map(([key]) => key));
   const best = study.best;
   const bestKey = best ? settingKey(best.penalty, best.lam) : null;

@@ -21,7 +21,9 @@ const LIVE_GAP_MS = 2500;
 function metricSpec(metric) {
   return {
     test_accuracy: { title: "test accuracy (%)", tick: ".1%", hover: ".2%", name: "test accuracy" },
-    sparsity: { title: `weights with |w| < ${fmtPow10(sparsityThreshold())} (% of all)`, tick: ".1%", hover: ".2%", name: "sparsity" },
+    sparsity: {
+      title: `weights with |w| < ${fmtPow10(sparsityThreshold())} (% of all)`, tick: ".1%", hover: ".2%", name: "sparsity",
+    },
     l1_norm: { title: "‖W‖₁ = Σ|w| over W1 and W2", tick: "", hover: ".4g", name: "‖W‖₁", logWhenWide: true },
     l2_norm: { title: "‖W‖₂ = √Σw² over W1 and W2", tick: "", hover: ".4g", name: "‖W‖₂", logWhenWide: true },
     gap: { title: "train − test accuracy (% points)", tick: ".1%", hover: ".2%", name: "train − test gap" },
