@@ -10,7 +10,7 @@ export class ApiError extends Error {
   }
 }
 
-export async function request(method, path, body) {
+async function request(method, path, body) {
   const init = { method, headers: { Accept: "application/json" } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -39,7 +39,6 @@ export async function request(method, path, body) {
 }
 
 export const api = {
-  schema: () => request("GET", "/api/schema"),
   listRuns: () => request("GET", "/api/runs"),
   getRun: (id) => request("GET", `/api/runs/${id}`),
   metrics: (id, after = -1) => request("GET", `/api/runs/${id}/metrics?after=${after}`),
@@ -52,13 +51,5 @@ export const api = {
   status: () => request("GET", "/api/status"),
   listStudies: () => request("GET", "/api/studies"),
   getStudy: (id) => request("GET", `/api/studies/${id}`),
-  studyPresets: () => request("GET", "/api/studies/presets"),
   createStudy: (body) => request("POST", "/api/studies", body),
 };
-
-// The API may send a list or {"runs": [...]}; accept both.
-export function runsFrom(data) {
-  if (Array.isArray(data)) return data;
-  if (data && Array.isArray(data.runs)) return data.runs;
-  return [];
-}

@@ -6,19 +6,17 @@
 // still going is shown as far as it got and loaded again when it ends.
 
 import { api } from "./api.js";
-import { colorFor, el, fmtG, fmtPct, isLive, lambdaText, num, penaltyName, setText } from "./format.js";
-import { pageStream } from "./shared.js";
-import { holdDraws } from "./charts.js";
-import { HistogramChart, WeightEpochChart, WeightHistory } from "./inside.js";
-import { WeightGrids } from "./weights.js";
+import { HistogramChart } from "./charts/histogram.js";
+import { holdDraws } from "./charts/schedule.js";
+import { WeightEpochChart, WeightHistory } from "./charts/weight_epochs.js";
+import { WeightGrids } from "./charts/weight_images.js";
+import { $, $$, el, readJson, setText } from "./dom.js";
+import { colorFor, fmtG, fmtPct, fmtPoints, fmtPow10, lambdaText, num, penaltyName, runLabel } from "./format.js";
+import { pageStream } from "./page.js";
+import { sparsityThreshold } from "./schema.js";
 
-const $ = (selector) => document.querySelector(selector);
-
-let runs = JSON.parse($("#compare-data").textContent);
+let runs = readJson("compare-data");
 const stream = pageStream();
-stream.connect();
-
-const label = (run) => run.label || `${penaltyName(run)}${run.settings.penalty === "none" ? "" : ` λ=${lambdaText(run)}`}`;
 
 function renderTable(weights) {
   const tbody = $("#compare-table tbody");
@@ -39,7 +37,7 @@ function renderTable(weights) {
       el("td", { class: "num", text: String(run.settings.seed) }),
       el("td", { class: "num", text: String(run.settings.hidden) }),
       el("td", { class: "num", "data-col": "accuracy", text: fmtPct(r.test_accuracy, 2) }),
-      el("td", { class: "num", text: Number.isFinite(gap) ? `${(gap * 100).toFixed(2)} pp` : "—" }),
+      el("td", { class: "num", text: fmtPoints(gap) }),
       el("td", { class: "num", "data-col": "sparsity", text: fmtPct(r.sparsity, 1) }),
       el("td", { class: "num", "data-col": "dead", text: Number.isFinite(dead) ? `${dead} of ${run.settings.hidden}` : "—" }),
       el("td", { class: "num", text: fmtG(r.l1_norm, 4) }),
@@ -51,11 +49,11 @@ const history = new WeightHistory();
 const charts = [];
 const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout"), wide: false });
 if (runs.length) {
-  for (const run of runs) history.ensure(run.id, { label: label(run), color: colorFor(run.id) });
+  for (const run of runs) history.ensure(run.id, { label: runLabel(run), color: colorFor(run.id) });
   charts.push(new HistogramChart($("#hist-W1"), history, "W1"), new HistogramChart($("#hist-W2"), history, "W2"),
     new WeightEpochChart($("#norm1-chart"), history, "l1"), new WeightEpochChart($("#norm2-chart"), history, "l2"),
     new WeightEpochChart($("#sparsity-chart"), history, "sparsity"));
-  for (const node of document.querySelectorAll("[data-color-run]")) node.style.setProperty("--run-color", colorFor(node.dataset.colorRun));
+  for (const node of $$("[data-color-run]")) node.style.setProperty("--run-color", colorFor(node.dataset.colorRun));
 }
 
 const weights = new Map();
@@ -88,16 +86,16 @@ async function loadAll() {
       // Start this run's history again from the full answer (a reload after the run ended).
       history.reset(key);
       history.append(key, metrics.epoch);
-      if (!isLive(run.status)) complete.add(key);
+      if (!run.live) complete.add(key);
     }
     const dead = Number.isFinite(num(w.dead_units)) ? num(w.dead_units) : null;
     const units = w.first_layer;
-    setText(document.querySelector(`[data-dead-for="${key}"]`), Array.isArray(units) && units.length
-      ? `${units.length} hidden units · dead units (every incoming |w| < 10⁻³): ${dead ?? "?"}`
-      : isLive(run.status) ? "still running: the weights appear when it finishes" : "no weights stored (the run did not finish)");
+    setText($(`[data-dead-for="${key}"]`), Array.isArray(units) && units.length
+      ? `${units.length} hidden units · dead units (every incoming |w| < ${fmtPow10(sparsityThreshold())}): ${dead ?? "?"}`
+      : run.live ? "still running: the weights appear when it finishes" : "no weights stored (the run did not finish)");
     if (!Array.isArray(units) || !units.length) {
       const grid = $(`#grid-${CSS.escape(key)}`);
-      if (grid) grid.replaceChildren(el("p", { class: "empty", text: isLive(run.status) ? "Still running…" : "No weights." }));
+      if (grid) grid.replaceChildren(el("p", { class: "empty", text: run.live ? "Still running…" : "No weights." }));
     }
   }
   grids.set(runs.map((run) => {
@@ -117,14 +115,22 @@ function reload() {
 }
 
 // A compared run that ends: load it again (its final weights exist now).
-stream.on("run", (changed) => {
+function seeRun(changed) {
   const i = runs.findIndex((r) => String(r.id) === String(changed.id));
   if (i < 0) return;
-  const wasLive = isLive(runs[i].status);
+  const wasLive = runs[i].live;
   runs = runs.map((r, j) => (j === i ? changed : r));
-  if (wasLive && !isLive(changed.status)) reload();
+  if (wasLive && !changed.live) reload();
   else renderTable(weights);
+}
+
+stream.on("run", seeRun);
+// `run` messages describe changes made after the socket's hello: a run still going when the page
+// was made is asked for again once the hello arrived, in case it ended meanwhile.
+stream.on("hello", () => {
+  for (const run of runs.filter((r) => r.live)) api.getRun(run.id).then(seeRun, () => {});
 });
+stream.connect();
 
 // The charts draw once the first answers are in, not empty first.
 if (runs.length) holdDraws(reload());

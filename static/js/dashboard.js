@@ -1,30 +1,24 @@
 // Entry point of the dashboard (/): launch form, live progress, charts, runs table.
+//
+// Every run shown is the server's view of it (GET /api/runs, `run` messages, POST answers),
+// carried forward by its frames while it is live (run_view.js).
 
-import { api, runsFrom } from "./api.js";
-import { RunCharts } from "./charts.js";
+import { api } from "./api.js";
+import { RunCharts } from "./charts/run_charts.js";
+import { $ } from "./dom.js";
 import { LaunchForm } from "./form.js";
+import { colorFor, runLabel } from "./format.js";
 import { LiveList } from "./live.js";
+import { loadRun, pageStream } from "./page.js";
 import { RunsTable } from "./runs_table.js";
-import { colorFor, isLive, runLabel } from "./format.js";
-import { loadRun, pageStream } from "./shared.js";
-
-const $ = (selector) => document.querySelector(selector);
-
-const schema = JSON.parse($("#schema-data").textContent);
-const form = $("#launch-form");
-let lambdas = {};
-try {
-  // getAttribute, not form.dataset: a form's controls shadow its properties, and one is named "dataset".
-  lambdas = JSON.parse(form.getAttribute("data-comparison-lambdas") || "{}");
-} catch {
-  lambdas = {};
-}
+import { advance } from "./run_view.js";
 
 const stream = pageStream();
 
 const charts = RunCharts.ofPage();
 const live = new LiveList($("#live-list"), $("#live-empty"));
 const runsStatus = $("#runs-status");
+const announcer = $("#announce");
 
 // Runs whose curves are in the charts; a token per showing so a late /metrics answer for a
 // run hidden meanwhile is dropped.
@@ -36,12 +30,10 @@ const table = new RunsTable($("#runs-table"), {
   onAction: act,
 });
 
-new LaunchForm(form, {
-  schema, lambdas, status: $("#form-status"),
+new LaunchForm($("#launch-form"), {
+  status: $("#form-status"),
   onCreated: (runs) => runs.forEach((run) => seeRun(run, { autoShow: true })),
 });
-
-const announcer = $("#announce");
 
 // When the page last learnt something about a run from a notice (or deleted it), so a runs list
 // fetched before that cannot undo it.
@@ -56,7 +48,7 @@ function seeRun(run, { autoShow = false } = {}) {
   const isNew = table.upsert(run);
   live.update(run);
   if (charts.has(run.id)) charts.setRunInfo(run.id, { label: runLabel(run) });
-  if ((isNew || autoShow) && isLive(run.status) && !shown.has(String(run.id))) show(run.id);
+  if ((isNew || autoShow) && run.live && !shown.has(String(run.id))) show(run.id);
 }
 
 async function show(id) {
@@ -100,62 +92,44 @@ compareButton.addEventListener("click", () => {
 
 function onChunk(id, chunk) {
   if (!shown.has(String(id))) return;
-  if (chunk.final) settle(id);
   charts.ingest(id, chunk);
-  live.ingest(id, chunk);
   table.setLastSeq(id, chunk.last_seq);
-  const e = chunk.epoch;
-  if (e && e.epoch && e.epoch.length) {
-    const i = e.epoch.length - 1;
-    table.liveResult(id, {
-      test_accuracy: e.test_accuracy[i], train_loss: e.train_loss[i], sparsity: e.sparsity && e.sparsity[i],
-    });
-  }
+  const run = table.get(id);
+  if (!run) return;
+  const next = advance(run, chunk);
+  table.upsert(next, { deferSort: true });
+  live.update(next);
 }
 
-// A run's last events arrived: fetch its final state (status, result), in case the status
-// notice is late or was missed; retried while the store has not recorded the end yet.
-async function settle(id, tries = 10) {
-  const known = table.get(id);
-  if (!known || !isLive(known.status)) return;
-  try {
-    const run = await api.getRun(id);
-    if (!isLive(run.status)) seeRun(run);
-    else if (tries > 1) setTimeout(() => settle(id, tries - 1), 1000);
-  } catch {
-    /* the notice will do */
-  }
-}
-
-stream.on("chunk", onChunk);
-stream.on("run", (run) => seeRun(run));
-stream.on("run_deleted", (id) => {
+function forget(id) {
   heardAt.set(String(id), performance.now());
   hide(id);
   table.remove(id);
   live.remove(id);
-});
+}
+
+stream.on("chunk", onChunk);
+stream.on("run", (run) => seeRun(run));
+stream.on("run_deleted", forget);
 // `run` notices describe changes made after the socket's hello, so the list is fetched again once
 // the hello arrived (on the first connection too: a run created and ended between the first
 // fetch and the socket opening would otherwise never show), and after every reconnect.
 stream.on("hello", () => refresh());
+// The whole list, which the server sends instead of the changes a slow socket missed.
+stream.on("runs", (msg) => applyRuns(msg.runs));
 
 async function act(action, id) {
   try {
     if (action === "cancel") {
-      const run = await api.cancel(id);
-      if (run && run.id !== undefined) seeRun(run);
+      seeRun(await api.cancel(id));
       say(`Run #${id}: cancel requested.`);
     } else if (action === "delete") {
       await api.remove(id);
-      heardAt.set(String(id), performance.now());
-      hide(id);
-      table.remove(id);
-      live.remove(id);
+      forget(id);
       say(`Run #${id} deleted.`);
     } else if (action === "rerun") {
       const run = await api.rerun(id);
-      if (run && run.id !== undefined) seeRun(run, { autoShow: true });
+      seeRun(run, { autoShow: true });
       say(`Run #${id} queued again as #${run.id}.`);
     }
   } catch (err) {
@@ -168,12 +142,9 @@ function say(text, isError = false) {
   runsStatus.classList.toggle("error", isError);
 }
 
-// The whole runs list (from GET /api/runs, or the socket's {"type": "runs"} notice, which the
-// server sends instead of the changes a slow socket missed).
-//
-// A list is a snapshot from `asOf`: what notices said after that wins. So a run created, changed or
-// deleted while the list was on its way is neither dropped, set back nor brought back. And a run
-// never goes back from ended to queued or running.
+// The whole runs list: a snapshot from `asOf`, so what notices said after that wins. A run
+// created, changed or deleted while the list was on its way is neither dropped, set back nor
+// brought back; and a run never goes back from ended to live.
 function applyRuns(fetched, asOf = performance.now()) {
   const newer = (id) => (heardAt.get(String(id)) ?? -Infinity) > asOf;
   const runs = [];
@@ -182,7 +153,7 @@ function applyRuns(fetched, asOf = performance.now()) {
     if (newer(run.id)) {
       if (known) runs.push(known); // else deleted since
     } else {
-      runs.push(known && !isLive(known.status) && isLive(run.status) ? known : run);
+      runs.push(known && !known.live && run.live ? known : run);
     }
   }
   const listed = new Set(runs.map((run) => String(run.id)));
@@ -190,7 +161,7 @@ function applyRuns(fetched, asOf = performance.now()) {
   table.setRuns(runs);
   for (const run of runs) {
     live.update(run);
-    if (isLive(run.status) && !shown.has(String(run.id))) show(run.id);
+    if (run.live && !shown.has(String(run.id))) show(run.id);
   }
   for (const id of [...live.rows.keys()]) if (!table.get(id)) live.remove(id);
   for (const id of [...shown.keys()]) if (!table.get(id)) hide(id);
@@ -199,13 +170,11 @@ function applyRuns(fetched, asOf = performance.now()) {
 async function refresh() {
   try {
     const asOf = performance.now();
-    applyRuns(runsFrom(await api.listRuns()), asOf);
+    applyRuns(await api.listRuns(), asOf);
   } catch (err) {
     say(`Could not load the runs: ${err.message}`, true);
   }
 }
-
-stream.on("runs", (msg) => applyRuns(runsFrom(msg)));
 
 // For debugging and the browser tests (e.g. dropping the socket to test reconnecting).
 window.normlab = { stream, charts, table, live };

@@ -1,11 +1,12 @@
 // The launch form: one run (POST /api/runs) or a none / L1 / L2 comparison (POST /api/comparisons).
 //
-// Values are checked here against the schema first (same ranges as the server, so the person
-// gets the reason at once), then the server's answer decides: a 400 names a `field`, and its
-// message goes next to that field. Nothing typed is ever cleared.
+// Values are checked here against the server's schema first (schema.js: the same ranges the
+// server enforces, so the person gets the reason at once), then the server's answer decides: a
+// 400 names a `field`, and its message goes next to that field. Nothing typed is ever cleared.
 
 import { api, ApiError } from "./api.js";
 import { fmtG } from "./format.js";
+import { comparisonLambdas, limits, settingSpec } from "./schema.js";
 
 const PENALTY_FIELDS = new Set(["penalty", "lam", "lam_l2"]);
 
@@ -39,10 +40,9 @@ export function showFieldError(control, message, slot = null) {
 }
 
 export class LaunchForm {
-  constructor(form, { schema, lambdas = {}, onCreated, status }) {
+  constructor(form, { onCreated, status }) {
     this.form = form;
-    this.schema = new Map(schema.map((s) => [s.name, s]));
-    this.lambdas = lambdas;
+    this.lambdas = comparisonLambdas();
     this.onCreated = onCreated || (() => {});
     this.status = status;
     this.penalty = form.querySelector("#f-penalty");
@@ -99,13 +99,13 @@ export class LaunchForm {
     const settingsControls = this.controls(this.form).filter((c) => c.id.startsWith("f-"));
     for (const control of settingsControls) {
       if (action === "compare" && PENALTY_FIELDS.has(control.name)) continue;
-      const parsed = this.parse(control, this.schema.get(control.name));
+      const parsed = parseControl(control, settingSpec(control.name));
       if (parsed.error) errors.push([control, parsed.error]);
       else values[control.name] = parsed.value;
     }
     if (action === "compare") {
       for (const control of this.controls(this.form).filter((c) => c.id.startsWith("c-"))) {
-        const parsed = this.parse(control, { type: "float", min: Number(control.min), max: Number(control.max) });
+        const parsed = parseControl(control, { type: "float", min: limits().lam_min, max: limits().lam_max });
         if (parsed.error) errors.push([control, parsed.error]);
         else values[control.name] = parsed.value;
       }
@@ -113,16 +113,12 @@ export class LaunchForm {
     return { values, errors };
   }
 
-  parse(control, spec) {
-    return parseControl(control, spec);
-  }
-
   async submit(action) {
     if (this.busy) return;
     this.clearAllErrors();
     const { values, errors } = this.collect(action);
     if (errors.length) {
-      for (const [control, message] of errors) this.showError(control, message);
+      for (const [control, message] of errors) showFieldError(control, message);
       this.focusFirstError();
       this.say(`Not launched: ${errors.length === 1 ? "one value needs" : `${errors.length} values need`} fixing.`, true);
       return;
@@ -146,7 +142,7 @@ export class LaunchForm {
     const message = err instanceof ApiError ? err.message : String(err);
     const control = err instanceof ApiError && err.field ? this.controlFor(err.field, action) : null;
     if (control) {
-      this.showError(control, message);
+      showFieldError(control, message);
       this.focusFirstError();
       this.say("Not launched: the server refused a value (see the field).", true);
     } else {
@@ -162,10 +158,6 @@ export class LaunchForm {
       if (control && !control.disabled) return control;
     }
     return null;
-  }
-
-  showError(control, message) {
-    showFieldError(control, message);
   }
 
   clearError(control) {

@@ -1,7 +1,7 @@
-// Small formatting and run helpers shared by the pages.
+// How numbers, penalties, λ, durations, dates and runs are written on every page: the one
+// formatting module. Labels of penalties come from the server's schema (schema.js).
 
-export const LIVE_STATUSES = new Set(["queued", "running"]);
-export const isLive = (status) => LIVE_STATUSES.has(status);
+import { penaltyInfo } from "./schema.js";
 
 // JSON carries NaN / ±Infinity as strings and the store as null; turn all into numbers (null → NaN).
 export function num(v) {
@@ -40,6 +40,22 @@ export function fmtPct(v, digits = 2) {
   return Number.isFinite(x) ? `${(x * 100).toFixed(digits)} %` : "—";
 }
 
+// A difference of two fractions in percentage points: 0.0123 → "1.23 pp".
+export function fmtPoints(v, { digits = 2, unit = "pp" } = {}) {
+  const x = num(v);
+  return Number.isFinite(x) ? `${(x * 100).toFixed(digits)} ${unit}` : "—";
+}
+
+const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
+
+// A power of ten as people write it in a label (1e-3 → "10⁻³"); any other number as fmtG.
+export function fmtPow10(v) {
+  const x = num(v);
+  const e = Math.round(Math.log10(x));
+  if (!(x > 0) || Math.abs(10 ** e - x) > 1e-9 * x) return fmtG(x);
+  return `10${String(e).replace(/./g, (c) => SUPERSCRIPT[c])}`;
+}
+
 export function fmtDuration(seconds) {
   const s = num(seconds);
   if (!Number.isFinite(s) || s < 0) return "—";
@@ -51,35 +67,23 @@ export function fmtDuration(seconds) {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
 }
 
-// Timestamps from the API are seconds since the epoch (REAL); accept ISO strings too.
-export function toEpochSeconds(t) {
-  if (t === null || t === undefined || t === "") return null;
-  if (typeof t === "number") return t;
-  const asNum = Number(t);
-  if (Number.isFinite(asNum)) return asNum;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? null : ms / 1000;
+// A timestamp from the API (an ISO string) in the reader's own way of writing dates.
+export function fmtDate(value) {
+  const ms = value ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) return "—";
+  return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-export function runSeconds(run, now = Date.now() / 1000) {
-  // A finished run's own measure (engine seconds) is precise; timestamps have 1 s resolution.
-  const fromResult = run.result ? num(run.result.seconds) : NaN;
-  if (!isLive(run.status) && Number.isFinite(fromResult)) return fromResult;
-  const started = toEpochSeconds(run.started);
-  if (started === null) return Number.isFinite(fromResult) ? fromResult : null;
-  const finished = toEpochSeconds(run.finished);
-  if (finished !== null) return Math.max(0, finished - started);
-  if (run.status === "running") return Math.max(0, now - started);
-  return null;
-}
+// How long a run took, or has been training so far (the server's view says).
+export const runSeconds = (run) => (run.progress ? run.progress.elapsed_seconds : null);
 
-export const PENALTY_NAMES = { none: "none", l1: "L1", l2: "L2", elastic: "elastic" };
+// ---- penalties, λ and runs -------------------------------------------------------------------
 
-export function penaltyName(run) {
-  const p = run.settings && run.settings.penalty;
-  return PENALTY_NAMES[p] || p || "?";
-}
+export const penaltyLabel = (name) => penaltyInfo(name).label;
 
+export const penaltyName = (run) => penaltyLabel(run.settings && run.settings.penalty);
+
+// A run's λ: "—" without a penalty, "λ₁ / λ₂" for elastic net.
 export function lambdaText(run) {
   const s = run.settings || {};
   if (s.penalty === "none") return "—";
@@ -87,6 +91,7 @@ export function lambdaText(run) {
   return fmtG(s.lam);
 }
 
+// What a run is called: its label, or its penalty and λ.
 export function runLabel(run) {
   if (run.label) return run.label;
   const s = run.settings || {};
@@ -102,23 +107,27 @@ export function colorFor(id) {
   return PALETTE[n % PALETTE.length];
 }
 
-// Write text only when it changes (no needless DOM mutations or screen-reader repeats).
-export function setText(node, text) {
-  if (node && node.textContent !== text) node.textContent = text;
-}
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(child);
-  }
-  return node;
+// A study's plan in a line: its penalties and λ, seeds, and (unless brief) the shared setup.
+export function describeSpec(spec, { brief = false } = {}) {
+  if (!spec) return "";
+  const byPenalty = spec.lams_by_penalty || {};
+  const parts = (spec.penalties || []).map((p) => {
+    if (p === "none") return "no penalty";
+    const lams = byPenalty[p] || spec.lams || [];
+    return `${penaltyLabel(p)} at λ = ${lams.map((v) => fmtG(v, 3)).join(", ")}`;
+  });
+  const s = spec.settings || {};
+  const has = (key) => s[key] !== undefined;
+  const setup = [
+    s.dataset,
+    !brief && has("train_size") ? `${s.train_size} training examples` : null,
+    has("hidden") ? `${s.hidden} hidden units${brief ? "" : ` (${s.activation || "sigmoid"})`}` : null,
+    has("epochs") ? `${s.epochs} epochs` : null,
+    !brief && has("batch_size") ? `batch ${s.batch_size}` : null,
+    !brief && has("lr") ? `lr ${fmtG(s.lr)}` : null,
+  ].filter(Boolean).join(", ");
+  const first = s.seed ?? 0;
+  let seeds = spec.seeds === 1 ? "1 seed" : `${spec.seeds} seeds`;
+  if (spec.seeds > 1 && !brief) seeds += ` (${first} … ${first + spec.seeds - 1})`;
+  return `${parts.join("; ")} · ${seeds} per setting${setup ? ` · ${setup}` : ""}`;
 }

@@ -4,23 +4,29 @@
 // script, ~1 s to run on a cold cache): the stored curves (/metrics, already requested by the
 // page's <link rel="preload">) are asked for and taken in while Plotly loads. Chart drawing is
 // held until they are in (no chart is drawn empty first), then the loss per batch draws first and
-// each other chart in its own animation frame when it is on screen (charts.js). The first-layer
-// weights (a large answer) are fetched when their figure is scrolled to.
+// each other chart in its own animation frame when it is on screen (charts/schedule.js). The
+// first-layer weights (a large answer) are fetched when their figure is scrolled to.
+//
+// The run's status, progress and result are the server's view of it (embedded in the page, then
+// `run` messages), carried forward by its frames while it is live (run_view.js).
 
 import { api } from "./api.js";
-import { RunCharts, holdDraws, onceNearView } from "./charts.js";
-import { Progress } from "./live.js";
-import { colorFor, el, fmtDuration, fmtG, isLive, runLabel, num, setText } from "./format.js";
-import { loadRun, pageStream } from "./shared.js";
-import {
-  ConfusionChart, HistogramChart, LossPartsBatchChart, LossPartsEpochChart, WeightEpochChart, WeightHistory,
-} from "./inside.js";
-import { WeightGrids } from "./weights.js";
+import { ConfusionChart } from "./charts/confusion.js";
+import { HistogramChart } from "./charts/histogram.js";
+import { LossPartsBatchChart, LossPartsEpochChart } from "./charts/loss_parts.js";
+import { RunCharts } from "./charts/run_charts.js";
+import { holdDraws, onceNearView } from "./charts/schedule.js";
+import { WeightEpochChart, WeightHistory } from "./charts/weight_epochs.js";
+import { WeightGrids } from "./charts/weight_images.js";
+import { $, $$, el, readJson, setText } from "./dom.js";
+import { colorFor, fmtDuration, fmtG, fmtPct, fmtPow10, num, runLabel } from "./format.js";
+import { loadRun, pageStream } from "./page.js";
+import { advance } from "./run_view.js";
+import { sparsityThreshold } from "./schema.js";
 
-const $ = (selector) => document.querySelector(selector);
-
-let run = JSON.parse($("#run-data").textContent);
+let run = readJson("run-data");
 const id = String(run.id);
+const page = $("#run-page");
 
 const stream = pageStream();
 
@@ -52,36 +58,30 @@ async function loadWeights() {
       if (note) note.textContent = "No first-layer weights were stored for this run (it did not finish).";
       return;
     }
-    const dead = answer.dead_units === null || answer.dead_units === undefined ? NaN : num(answer.dead_units);
+    const dead = num(answer.dead_units);
     grids.set([{ id, title: `Run ${id}`, units, host: $("#weight-grid"), deadUnits: Number.isFinite(dead) ? dead : null }]);
-    setText($("#dead-units"), `${units.length} hidden units · dead units (every incoming |w| < 10⁻³): ${Number.isFinite(dead) ? dead : "?"}`);
+    setText($("#dead-units"), `${units.length} hidden units · dead units (every incoming |w| < ${fmtPow10(sparsityThreshold())}): ` +
+      `${Number.isFinite(dead) ? dead : "?"}`);
   } catch (err) {
     weightsLoaded = false;
     if (note) note.textContent = `Could not load the weights: ${err.message}`;
   }
 }
 
-const progress = new Progress();
-progress.fromRun(run);
-const progressRow = $("#run-progress");
-const bar = $("#run-progress-bar");
-const progressText = $("#run-progress-text");
-
 function renderProgress() {
-  progressRow.hidden = !isLive(run.status);
-  bar.max = progress.total || 1;
-  bar.value = Math.min(progress.step, progress.total || 1);
-  const eta = progress.eta();
-  setText(progressText, progress.epochs
-    ? `epoch ${progress.currentEpoch()}/${progress.epochs} · step ${progress.step}/${progress.total || "?"}` +
-      (run.status === "running" ? ` · ETA ${eta === null ? "…" : fmtDuration(eta)}` : "")
-    : run.status);
+  const p = run.progress || {};
+  $("#run-progress").hidden = !run.live;
+  $("#run-progress-bar").value = p.fraction || 0;
+  const eta = run.status === "running" ? ` · ETA ${p.eta_seconds == null ? "…" : fmtDuration(p.eta_seconds)}` : "";
+  setText($("#run-progress-text"), run.status === "queued" || !p.total_steps
+    ? run.status
+    : `epoch ${p.current_epoch}/${p.epochs} · step ${p.step}/${p.total_steps}${eta}`);
 }
 
 const RESULT_FORMAT = {
-  test_accuracy: (v) => `${(v * 100).toFixed(2)} %`,
-  train_accuracy: (v) => `${(v * 100).toFixed(2)} %`,
-  sparsity: (v) => `${(v * 100).toFixed(1)} %`,
+  test_accuracy: (v) => fmtPct(v, 2),
+  train_accuracy: (v) => fmtPct(v, 2),
+  sparsity: (v) => fmtPct(v, 1),
   seconds: (v) => fmtDuration(v),
   dead_units: (v) => String(v),
 };
@@ -92,19 +92,18 @@ function renderRun() {
   status.className = `status status-${run.status}`;
   setText($("#run-reason"), run.reason || "");
   const r = run.result || {};
-  for (const dd of document.querySelectorAll("#run-result dd[data-key]")) {
+  for (const dd of $$("#run-result dd[data-key]")) {
     const v = num(r[dd.dataset.key]);
     const format = RESULT_FORMAT[dd.dataset.key] || ((x) => fmtG(x, 5));
     setText(dd, Number.isFinite(v) ? format(v) : "—");
   }
-  $("#run-actions [data-action=cancel]").hidden = !isLive(run.status);
+  $("#run-actions [data-action=cancel]").hidden = !run.live;
   renderProgress();
 }
 
 function renderConfusion(final) {
   const matrix = final && final.confusion;
   if (!Array.isArray(matrix) || !matrix.length) return;
-  const table = $("#confusion");
   const max = Math.max(1, ...matrix.flat().map(Number));
   const head = el("tr", {}, el("th", { scope: "col", text: "true ╲ predicted" }),
     ...matrix.map((_, j) => el("th", { scope: "col", text: String(j) })));
@@ -114,7 +113,7 @@ function renderConfusion(final) {
       td.style.setProperty("--heat", (Number(count) / max).toFixed(3));
       return td;
     })));
-  table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+  $("#confusion").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
   $("#confusion-section").hidden = false;
   confusion.set(matrix);
 }
@@ -127,91 +126,72 @@ function onChunk(runId, chunk) {
     partsEpoch.append(chunk.epoch);
     history.append(id, chunk.epoch);
   }
-  progress.fromChunk(chunk);
-  progressRow.dataset.lastSeq = String(chunk.last_seq);
-  $("#run-page").dataset.lastSeq = String(chunk.last_seq);
-  const e = chunk.epoch;
-  if (e && e.epoch && e.epoch.length && isLive(run.status)) {
-    const i = e.epoch.length - 1;
-    const latest = {};
-    for (const key of ["test_accuracy", "train_accuracy", "test_loss", "train_loss", "data_loss", "penalty", "sparsity"]) {
-      if (e[key]) latest[key] = e[key][i];
-    }
-    run = { ...run, result: { ...(run.result || {}), ...latest } };
-  }
+  $("#run-progress").dataset.lastSeq = String(chunk.last_seq);
+  page.dataset.lastSeq = String(chunk.last_seq);
+  run = advance(run, chunk);
   if (chunk.final) {
     renderConfusion(chunk.final);
     if (chunk.final.event === "done" || chunk.final.confusion) {
       if (!weightsLoaded) setText($("#weight-note"), "Loading the weights…");
       onceNearView($("#weight-figure"), loadWeights);
     }
-    if (isLive(run.status)) refreshRun(); // the status notice normally follows; do not depend on it
   }
   renderRun();
 }
 
-async function refreshRun() {
-  try {
-    const fresh = await api.getRun(id);
-    if (fresh && fresh.id !== undefined && !isLive(fresh.status)) {
-      run = fresh;
-      renderRun();
-    } else {
-      setTimeout(refreshRun, 1000); // the store may not have the final status yet
-    }
-  } catch {
-    /* the notice will do */
-  }
+let curvesLoaded = false;
+
+// A new view of the run; one that is live again (e.g. requeued) streams on from what is held.
+function seeRun(changed) {
+  run = changed;
+  renderRun();
+  if (curvesLoaded && run.live && !stream.isSubscribed(id)) stream.subscribe(id, Number(page.dataset.lastSeq));
 }
 
 stream.on("chunk", onChunk);
 stream.on("run", (changed) => {
-  if (String(changed.id) !== id) return;
-  run = changed;
-  renderRun();
-  if (isLive(run.status) && !stream.isSubscribed(id)) stream.subscribe(id, Number($("#run-page").dataset.lastSeq ?? -1));
+  if (String(changed.id) === id) seeRun(changed);
 });
 stream.on("run_deleted", (deletedId) => {
-  if (String(deletedId) !== id) return;
-  $("#run-reason").textContent = "this run was deleted";
+  if (String(deletedId) === id) setText($("#run-reason"), "this run was deleted");
 });
-stream.on("open", async ({ reconnected }) => {
-  if (!reconnected) return;
+// `run` messages describe changes made after the socket's hello: what changed before it (while
+// the page loaded, or while the socket was down) is asked for once the hello arrived.
+stream.on("hello", async () => {
   try {
-    run = await api.getRun(id);
-    renderRun();
+    seeRun(await api.getRun(id));
   } catch {
     /* keep what we have */
   }
 });
 
-for (const button of document.querySelectorAll("#run-actions button[data-action]")) {
+for (const button of $$("#run-actions button[data-action]")) {
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
       if (button.dataset.action === "cancel") {
-        const answer = await api.cancel(id);
-        if (answer && answer.id !== undefined) run = answer;
-        renderRun();
+        seeRun(await api.cancel(id));
       } else if (button.dataset.action === "rerun") {
         const again = await api.rerun(id);
         location.assign(`/runs/${again.id}`);
       }
     } catch (err) {
-      $("#run-reason").textContent = err.message;
+      setText($("#run-reason"), err.message);
     } finally {
       button.disabled = false;
     }
   });
 }
 
-$("#run-page").dataset.lastSeq = "-1";
+page.dataset.lastSeq = "-1";
 renderRun();
 // For debugging and the browser tests (e.g. dropping the socket to test reconnecting).
 window.normlab = { stream, charts, history, grids };
 
 stream.connect();
 // The charts wait for the stored curves (or their failure) and then draw once, full.
-holdDraws(loadRun(stream, run, (chunk) => onChunk(id, chunk))).catch((err) => {
-  $("#run-reason").textContent = `could not load the curves: ${err.message}`;
+holdDraws(loadRun(stream, run, (chunk) => onChunk(id, chunk))).then(() => {
+  curvesLoaded = true;
+}, (err) => {
+  setText($("#run-reason"), `could not load the curves: ${err.message}`);
 });

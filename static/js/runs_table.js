@@ -2,11 +2,8 @@
 // run's curves in the charts, ★ on the best completed test accuracy for each penalty, and the
 // per-row actions (cancel, delete, run again, open).
 
-import {
-  el, fmtFixed, fmtPct, fmtDuration, isLive, lambdaText, num, penaltyName, runLabel, runSeconds, colorFor,
-} from "./format.js";
-
-const ENDED = new Set(["completed", "failed", "cancelled", "interrupted"]);
+import { el } from "./dom.js";
+import { colorFor, fmtDuration, fmtFixed, fmtPct, lambdaText, num, penaltyName, runLabel, runSeconds } from "./format.js";
 
 const SORT_VALUES = {
   id: (r) => Number(r.id),
@@ -34,7 +31,6 @@ export class RunsTable {
     for (const th of table.tHead.querySelectorAll("th[data-sort]")) {
       th.querySelector("button").addEventListener("click", () => this.sortBy(th.dataset.sort));
     }
-    this.ticker = setInterval(() => this.tick(), 1000);
   }
 
   setRuns(runs) {
@@ -62,9 +58,6 @@ export class RunsTable {
       row = this.create(run);
       this.rows.set(key, row);
       this.tbody.append(row.tr);
-    } else {
-      // Keep values learnt from the stream when the server's copy has none yet.
-      if (!run.result && row.run.result && isLive(run.status)) run = { ...run, result: row.run.result };
     }
     const statusChanged = isNew || row.run.status !== run.status;
     row.run = run;
@@ -75,14 +68,6 @@ export class RunsTable {
     }
     this.refreshEmpty();
     return isNew;
-  }
-
-  // Latest epoch values of a running run, from the stream (the table shows them until the end).
-  liveResult(id, values) {
-    const row = this.rows.get(String(id));
-    if (!row || !isLive(row.run.status)) return;
-    row.run = { ...row.run, result: { ...(row.run.result || {}), ...values } };
-    this.render(row, false);
   }
 
   setLastSeq(id, seq) {
@@ -163,7 +148,7 @@ export class RunsTable {
     cells.loss.textContent = fmtFixed(r.train_loss, 4);
     cells.sparsity.textContent = Number.isFinite(num(r.sparsity)) ? fmtPct(r.sparsity, 1) : "—";
     cells.time.textContent = fmtDuration(runSeconds(run));
-    tr.classList.toggle("live", isLive(run.status));
+    tr.classList.toggle("live", !!run.live);
     if (statusChanged) this.renderActions(row);
   }
 
@@ -178,16 +163,16 @@ export class RunsTable {
     }
     cell.append(el("span", { class: "acc", text: Number.isFinite(acc) ? fmtPct(acc, 2) : "—" }));
     cell.title = row.best ? `Best completed test accuracy among ${penaltyName(row.run)} runs` : "";
-    if (isLive(row.run.status) && Number.isFinite(acc)) cell.title = "latest epoch (still running)";
+    if (row.run.live && Number.isFinite(acc)) cell.title = "latest epoch (still running)";
   }
 
   renderActions(row) {
     const { run, cells } = row;
     const id = String(run.id);
     const buttons = [];
-    if (isLive(run.status)) buttons.push(this.button("Cancel", "cancel", id, `Cancel run ${id}`));
+    if (run.live) buttons.push(this.button("Cancel", "cancel", id, `Cancel run ${id}`));
     buttons.push(this.button("Run again", "rerun", id, `Run ${id} again with the same settings`));
-    if (ENDED.has(run.status)) buttons.push(this.deleteButton(id));
+    if (!run.live) buttons.push(this.deleteButton(id));
     buttons.push(el("a", { class: "button small", href: `/runs/${id}`, "aria-label": `Open run ${id}`, text: "Open" }));
     cells.actions.replaceChildren(...buttons);
   }
@@ -283,12 +268,6 @@ export class RunsTable {
     for (const th of this.table.tHead.querySelectorAll("th[data-sort]")) {
       if (th.dataset.sort === key) th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending");
       else th.removeAttribute("aria-sort");
-    }
-  }
-
-  tick() {
-    for (const row of this.rows.values()) {
-      if (row.run.status === "running") row.cells.time.textContent = fmtDuration(runSeconds(row.run));
     }
   }
 

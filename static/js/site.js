@@ -3,7 +3,7 @@
 // (runs launched on their own, and study runs, each with its own limit).
 
 import { api } from "./api.js";
-import { setText } from "./format.js";
+import { setText } from "./dom.js";
 
 const DESCRIBE = {
   thread: "a background thread of this server",

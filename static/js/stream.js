@@ -5,31 +5,20 @@
 // the tab becomes visible again. Frames that overlap what we already have (possible right after
 // a resubscribe, while older frames are still in flight) are trimmed by sequence number, so
 // listeners never see a duplicate or a gap.
+//
+// Events: state (connecting, open, reconnecting, closed), open, close, visible, and one per message
+// type the server sends that a page uses: hello, chunk (a frame's entry for one run), run,
+// run_deleted, runs, data, error.
+
+import { debugStats } from "./debug.js";
 
 // Frames a page asks the server for (it allows up to 20 a second). The charts draw each frame as
-// it comes, so this is also how often a live chart redraws: 8 a second keep the p95 delay from
-// the engine to the chart under 200 ms (budget 250 ms, bench_dashboard part 2), and the browser
-// handles and draws less than half as often as at 20, CPU it would take from the training run on
-// a small machine (part 1).
-export const FRAMES_PER_SECOND = 8;
+// it comes, so this is also how often a live chart redraws: 8 a second keep the delay from the
+// engine to the chart well under a quarter of a second, while the browser handles and draws less
+// than half as often as at 20, CPU it would otherwise take from training on a small machine.
+const FRAMES_PER_SECOND = 8;
 const MAX_BACKOFF_MS = 10000;
 const RESYNC_RETRY_MS = 2000;
-const STATS_LOG = 2000;
-
-export const stats = (window.normlabStats = window.normlabStats || {
-  frames: 0,           // frame messages received
-  lastFrameAt: null,   // Date.now() of the last frame
-  points: 0,           // batch points handed to listeners
-  draws: 0,            // chart redraws (set by charts.js)
-  lastDrawAt: null,
-  frameLog: [],        // recent [Date.now(), run, first_seq, last_seq] (bounded), for the latency bench
-  drawLog: [],         // recent [Date.now(), {run: last seq drawn}] (bounded), set by charts.js
-});
-
-export function pushBounded(list, item) {
-  list.push(item);
-  if (list.length > STATS_LOG) list.splice(0, list.length - STATS_LOG);
-}
 
 export class Stream {
   constructor(url = defaultUrl()) {
@@ -181,12 +170,6 @@ export class Stream {
     return entry ? entry.lastSeq : null;
   }
 
-  // A caller that fetched events itself (e.g. from /metrics) moves the cursor forward.
-  advance(id, lastSeq) {
-    const entry = this.runs.get(String(id));
-    if (entry && lastSeq > entry.lastSeq) entry.lastSeq = lastSeq;
-  }
-
   onMessage(raw) {
     let msg;
     try {
@@ -199,47 +182,33 @@ export class Stream {
       case "frame":
         this.onFrame(msg);
         break;
-      case "hello":
-        this.emit("hello", msg);
-        break;
       case "run":
-        if (msg.run) this.emit("run", msg.run);
+        this.emit("run", msg.run);
         break;
       case "run_deleted":
         this.runs.delete(String(msg.id));
         this.emit("run_deleted", msg.id);
         break;
-      case "data":
-        this.emit("data", msg);
-        break;
-      case "resync":
-      case "resynchronise":
-      case "resynchronize":
-        // Not in the README contract: a server that dropped us asks for a fresh subscribe.
-        this.resync(msg.runs || (msg.run !== undefined ? [msg.run] : [...this.runs.keys()]));
-        break;
       case "error":
         console.warn("normlab: server said", msg.error, msg.field || "");
         this.emit("error", msg);
         break;
-      default:
+      case "hello":
+      case "runs":
+      case "data":
         this.emit(msg.type, msg);
+        break;
+      default: // pong and rate: answers this page does not wait for
     }
   }
 
-  resync(ids) {
-    const list = Array.isArray(ids) ? ids : Object.keys(ids || {});
-    this.sendSubscribe(list.map(String).filter((id) => this.runs.has(id)));
-  }
-
   onFrame(msg) {
-    stats.frames += 1;
-    stats.lastFrameAt = Date.now();
+    debugStats.frame();
     for (const chunk of msg.runs || []) {
       const key = String(chunk.run);
       const entry = this.runs.get(key);
       if (!entry) continue; // unsubscribed meanwhile
-      pushBounded(stats.frameLog, [stats.lastFrameAt, chunk.run, chunk.first_seq, chunk.last_seq]);
+      debugStats.frameEntry(chunk);
       if (chunk.last_seq <= entry.lastSeq) continue; // all of it already held
       if (chunk.first_seq > entry.lastSeq + 1) {
         // A gap: ask again from what we hold (once per RESYNC_RETRY_MS; frames already in
@@ -250,14 +219,14 @@ export class Stream {
       const fresh = chunk.first_seq <= entry.lastSeq ? trimChunk(chunk, entry.lastSeq) : chunk;
       entry.lastSeq = chunk.last_seq;
       entry.resyncAt = 0;
-      if (fresh.batch && fresh.batch.seq) stats.points += fresh.batch.seq.length;
+      if (fresh.batch && fresh.batch.seq) debugStats.points(fresh.batch.seq.length);
       this.emit("chunk", chunk.run, fresh);
     }
   }
 }
 
 // Drop the events with seq <= lastSeq from a frame entry (column arrays filtered alike).
-export function trimChunk(chunk, lastSeq) {
+function trimChunk(chunk, lastSeq) {
   const out = { ...chunk, first_seq: lastSeq + 1 };
   for (const key of ["batch", "epoch"]) {
     const cols = chunk[key];
@@ -271,25 +240,6 @@ export function trimChunk(chunk, lastSeq) {
   }
   for (const key of ["start", "final"]) {
     if (chunk[key] && typeof chunk[key].seq === "number" && chunk[key].seq <= lastSeq) delete out[key];
-  }
-  return out;
-}
-
-// Keep only the events with seq <= lastSeq (the opposite of trimChunk).
-export function clipChunk(chunk, lastSeq) {
-  const out = { ...chunk, last_seq: lastSeq };
-  for (const key of ["batch", "epoch"]) {
-    const cols = chunk[key];
-    if (!cols || !cols.seq || !cols.seq.some((s) => s > lastSeq)) continue;
-    const keep = cols.seq.map((s) => s <= lastSeq);
-    const clipped = {};
-    for (const [name, values] of Object.entries(cols)) {
-      clipped[name] = Array.isArray(values) ? values.filter((_, i) => keep[i]) : values;
-    }
-    out[key] = clipped;
-  }
-  for (const key of ["start", "final"]) {
-    if (chunk[key] && typeof chunk[key].seq === "number" && chunk[key].seq > lastSeq) delete out[key];
   }
   return out;
 }

@@ -1,27 +1,23 @@
 // The studies page (/studies): launch a study (POST /api/studies) and list the studies.
 //
-// The form is checked here first (the same ranges as the server), then the server decides: a
-// 400 names a `field` (name, penalties, lams, lam_range, seeds, or a run setting) and its
-// message goes next to that field. Nothing typed is cleared. After creation the study's page opens.
+// The form is checked here first (against the server's schema and limits, schema.js), then the
+// server decides: a 400 names a `field` (name, penalties, lams, lam_range, seeds, or a run
+// setting) and its message goes next to that field. Nothing typed is cleared. After creation the
+// study's page opens.
 
-import { api, ApiError, runsFrom } from "./api.js";
+import { api, ApiError } from "./api.js";
+import { $, $$, el, readJson, setText } from "./dom.js";
 import { parseControl, showFieldError } from "./form.js";
-import { logRange, parseLambdaList as parseList } from "./lambdas.js";
-import { el, fmtG, setText, toEpochSeconds } from "./format.js";
-import { pageStream } from "./shared.js";
+import { describeSpec, fmtDate, fmtG, penaltyLabel } from "./format.js";
+import { logRange, parseLambdaList } from "./lambdas.js";
+import { pageStream } from "./page.js";
+import { limits, settingSpec, settingSpecs } from "./schema.js";
 
-const $ = (selector, root = document) => root.querySelector(selector);
-const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
-
-const schema = JSON.parse($("#schema-data").textContent);
-const presets = JSON.parse($("#presets-data").textContent);
-const specs = new Map(schema.map((s) => [s.name, s]));
+const presets = readJson("presets-data");
 const form = $("#study-form");
 const statusLine = $("#study-status");
-const LAM = specs.get("lam") || { min: 0, max: 10 };
-const MAX_RUNS = 300;
-const PENALTY_NAMES = { none: "none", l1: "L1", l2: "L2", elastic: "elastic" };
-const parseLambdaList = (text) => parseList(text, { min: Number(LAM.min), max: Number(LAM.max) });
+const LIMITS = limits();
+const parseLambdas = (text) => parseLambdaList(text, { min: LIMITS.lam_min, max: LIMITS.lam_max, most: LIMITS.lams_max });
 
 // ---- reading the form --------------------------------------------------------------------------
 
@@ -32,7 +28,7 @@ function shared() {
   const values = {};
   const errors = [];
   for (const control of $$("[id^='s-']", form).filter((c) => c.name && !c.disabled)) {
-    const parsed = parseControl(control, specs.get(control.name));
+    const parsed = parseControl(control, settingSpec(control.name));
     if (parsed.error) errors.push([control, parsed.error]);
     else values[control.name] = parsed.value;
   }
@@ -45,7 +41,7 @@ function collect() {
   const body = {};
   const name = $("#st-name").value.trim();
   if (!name) errors.push(["name", "give the study a name"]);
-  else if (name.length > 100) errors.push(["name", "at most 100 characters"]);
+  else if (name.length > LIMITS.label_max) errors.push(["name", `at most ${LIMITS.label_max} characters`]);
   body.name = name;
 
   const penalties = checkedPenalties();
@@ -53,24 +49,25 @@ function collect() {
   body.penalties = penalties;
   const weighted = penalties.filter((p) => p !== "none");
 
-  const seeds = parseControl($("#st-seeds"), { type: "int", min: 1, max: 10 });
+  const seeds = parseControl($("#st-seeds"), { type: "int", min: 1, max: LIMITS.seeds_max });
   if (seeds.error) errors.push(["seeds", seeds.error]);
   else body.seeds = seeds.value;
 
   const lambdas = {}; // penalty → values, for the plan
   const mode = lamMode();
   if (mode === "list") {
-    const parsed = parseLambdaList($("#st-lams").value);
+    const parsed = parseLambdas($("#st-lams").value);
     if (weighted.length && parsed.error) errors.push(["lams", parsed.error]);
     body.lams = parsed.values || [];
     for (const p of weighted) lambdas[p] = parsed.values || [];
   } else if (mode === "range") {
-    const low = parseControl($("#st-lam-low"), { type: "float", min: 0, max: Number(LAM.max) });
-    const high = parseControl($("#st-lam-high"), { type: "float", min: 0, max: Number(LAM.max) });
-    const count = parseControl($("#st-lam-count"), { type: "int", min: 1, max: 20 });
+    const lam = { type: "float", min: LIMITS.lam_min, max: LIMITS.lam_max };
+    const low = parseControl($("#st-lam-low"), lam);
+    const high = parseControl($("#st-lam-high"), lam);
+    const count = parseControl($("#st-lam-count"), { type: "int", min: 1, max: LIMITS.lams_max });
     const bad = [["from λ", low], ["to λ", high], ["values", count]].find(([, p]) => p.error);
     if (bad) errors.push(["lam_range", `${bad[0]}: ${bad[1].error}`]);
-    else if (!(low.value > 0 && low.value <= high.value)) errors.push(["lam_range", `needs 0 < from ≤ to ≤ ${fmtG(LAM.max)}`]);
+    else if (!(low.value > 0 && low.value <= high.value)) errors.push(["lam_range", `needs ${fmtG(LIMITS.lam_min)} < from ≤ to ≤ ${fmtG(LIMITS.lam_max)}`]);
     else {
       body.lam_range = { low: low.value, high: high.value, count: count.value };
       const values = logRange(low.value, high.value, count.value);
@@ -80,8 +77,8 @@ function collect() {
     body.lams = {};
     for (const p of weighted) {
       const input = $(`#st-lams-${p}`);
-      const parsed = parseLambdaList(input ? input.value : "");
-      if (parsed.error) errors.push(["lams", `${PENALTY_NAMES[p]}: ${parsed.error}`, input]);
+      const parsed = parseLambdas(input ? input.value : "");
+      if (parsed.error) errors.push(["lams", `${penaltyLabel(p)}: ${parsed.error}`, input]);
       else {
         body.lams[p] = parsed.values;
         lambdas[p] = parsed.values;
@@ -175,13 +172,13 @@ function syncVisibility() {
 
 function showPlan() {
   const { plan } = collect();
-  const parts = plan.penalties.map((p) => (p === "none" ? "none" : `${PENALTY_NAMES[p]} × ${new Set(plan.lambdas[p] || []).size} λ`));
+  const parts = plan.penalties.map((p) => (p === "none" ? "none" : `${penaltyLabel(p)} × ${new Set(plan.lambdas[p] || []).size} λ`));
   const text = plan.runs
     ? `${plan.settings} setting${plan.settings === 1 ? "" : "s"} (${parts.join(", ")}) × ${plan.seeds} seed${plan.seeds === 1 ? "" : "s"} = ${plan.runs} run${plan.runs === 1 ? "" : "s"}`
     : "";
   const node = $("#study-plan");
-  setText(node, plan.runs > MAX_RUNS ? `${text} — at most ${MAX_RUNS} runs are allowed` : text);
-  node.classList.toggle("error", plan.runs > MAX_RUNS);
+  setText(node, plan.runs > LIMITS.study_max_runs ? `${text} — at most ${LIMITS.study_max_runs} runs are allowed` : text);
+  node.classList.toggle("error", plan.runs > LIMITS.study_max_runs);
   node.dataset.runs = String(plan.runs);
 }
 
@@ -212,7 +209,7 @@ function applyPreset(key) {
   }
   setValue($("#st-seeds"), preset.seeds || 1);
   // Shared settings: the seed setup (the schema's defaults) plus what the preset says.
-  for (const s of schema) {
+  for (const s of settingSpecs()) {
     const control = form.querySelector(`#s-${CSS.escape(s.name)}`);
     if (control) setValue(control, (preset.settings || {})[s.name] ?? s.default);
   }
@@ -227,7 +224,9 @@ async function submit() {
   if (busy) return;
   clearErrors();
   const { body, errors, plan } = collect();
-  if (!errors.length && plan.runs > MAX_RUNS) errors.push(["seeds", `this study would have ${plan.runs} runs; at most ${MAX_RUNS} are allowed`]);
+  if (!errors.length && plan.runs > LIMITS.study_max_runs) {
+    errors.push(["seeds", `this study would have ${plan.runs} runs; at most ${LIMITS.study_max_runs} are allowed`]);
+  }
   if (errors.length) {
     for (const [field, message, control] of errors) showError(field, message, control);
     focusFirstError();
@@ -281,57 +280,24 @@ showPlan();
 
 // ---- the list of studies ----------------------------------------------------------------------
 
-function describeSpec(spec) {
-  const penalties = spec.penalties || [];
-  const byPenalty = spec.lams_by_penalty || {};
-  const parts = penalties.map((p) => {
-    if (p === "none") return "none";
-    const lams = byPenalty[p] || spec.lams || [];
-    return `${PENALTY_NAMES[p] || p} λ ${lams.map((v) => fmtG(v, 3)).join(", ")}`;
-  });
-  const base = spec.settings || {};
-  const setup = [base.dataset, base.hidden !== undefined ? `hidden ${base.hidden}` : null,
-    base.epochs !== undefined ? `${base.epochs} epochs` : null].filter(Boolean).join(", ");
-  return `${parts.join("; ")} · ${spec.seeds} seed${spec.seeds === 1 ? "" : "s"}${setup ? ` · ${setup}` : ""}`;
-}
-
-function plannedRuns(spec) {
-  const byPenalty = spec.lams_by_penalty || {};
-  const settings = (spec.penalties || []).reduce((n, p) => n + (p === "none" ? 1 : new Set(byPenalty[p] || spec.lams || []).size), 0);
-  return settings * (spec.seeds || 1);
-}
-
-function fmtDate(value) {
-  const t = toEpochSeconds(value);
-  if (t === null) return "—";
-  return new Date(t * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
+// A study's runs by status, as GET /api/studies counts them.
+const STATUSES = ["completed", "running", "queued", "failed", "cancelled", "interrupted"];
 
 async function refreshList() {
   try {
-    const [studies, runs] = await Promise.all([api.listStudies(), api.listRuns()]);
-    const counts = new Map();
-    for (const run of runsFrom(runs)) {
-      if (run.study === null || run.study === undefined) continue;
-      const c = counts.get(run.study) || { total: 0 };
-      c.total += 1;
-      c[run.status] = (c[run.status] || 0) + 1;
-      counts.set(run.study, c);
-    }
-    const tbody = $("#studies-table tbody");
-    tbody.replaceChildren(...(studies || []).map((study) => {
-      const c = counts.get(study.id) || { total: 0 };
-      const planned = plannedRuns(study.spec || {});
-      const bits = ["completed", "running", "queued", "failed", "cancelled", "interrupted"]
-        .filter((s) => c[s]).map((s) => `${c[s]} ${s}`);
+    const studies = await api.listStudies();
+    $("#studies-table tbody").replaceChildren(...studies.map((study) => {
+      const counts = study.counts || {};
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      const bits = STATUSES.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`);
       return el("tr", { "data-study": study.id },
         el("td", {}, el("a", { href: `/studies/${study.id}`, class: "study-name", text: study.name })),
-        el("td", { class: "spec", text: describeSpec(study.spec || {}) }),
-        el("td", { class: "num", text: String(c.total || planned) }),
+        el("td", { class: "spec", text: describeSpec(study.spec, { brief: true }) }),
+        el("td", { class: "num", text: String(total) }),
         el("td", { class: "progress-text", text: bits.join(" · ") || "no runs left" }),
         el("td", { text: fmtDate(study.created) }));
     }));
-    $("#studies-empty").hidden = (studies || []).length > 0;
+    $("#studies-empty").hidden = studies.length > 0;
     setText($("#studies-status"), "");
   } catch (err) {
     setText($("#studies-status"), `Could not load the studies: ${err.message}`);
@@ -346,7 +312,8 @@ const soon = () => {
 };
 stream.on("run", (run) => { if (run.study !== null && run.study !== undefined) soon(); });
 stream.on("runs", soon);
-stream.on("open", ({ reconnected }) => { if (reconnected) refreshList(); });
+// `run` messages describe changes made after the socket's hello: look again once it arrived.
+stream.on("hello", () => refreshList());
 stream.connect();
 refreshList();
 

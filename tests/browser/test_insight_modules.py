@@ -19,18 +19,18 @@ def js(watched, live_server):
 
 def test_quantile_range_ignores_outliers(js):
     values = [float(v) for v in np.linspace(1.0, 2.0, 1000)] + [500.0, -300.0, None]
-    low, high = js("charts", "return m.quantileRange(arg);", values)
+    low, high = js("charts/quantiles", "return m.quantileRange(arg);", values)
     q05, q95 = np.quantile([v for v in values if v is not None], [0.05, 0.95])
     pad = 0.1 * (q95 - q05)
     assert low == pytest.approx(q05 - pad, rel=1e-3) and high == pytest.approx(q95 + pad, rel=1e-3)
     # On a log axis the range is in log10 units and only positive values count.
-    low, high = js("charts", "return m.quantileRange(arg, {log: true});", [10.0] * 50 + [1000.0] * 50 + [0.0, -1.0])
+    low, high = js("charts/quantiles", "return m.quantileRange(arg, {log: true});", [10.0] * 50 + [1000.0] * 50 + [0.0, -1.0])
     assert 0.5 < low < 1.0 and 3.0 < high < 3.5
-    assert js("charts", "return m.quantileRange([1]);") is None
+    assert js("charts/quantiles", "return m.quantileRange([1]);") is None
 
 
 def test_the_colour_scale_is_symmetric_and_shared(js):
-    got = js("weights", """
+    got = js("charts/weight_images", """
         const s = 0.5;
         return {
           ends: [m.colourIndex(-s, s), m.colourIndex(0, s), m.colourIndex(s, s), m.colourIndex(-9, s), m.colourIndex(9, s)],
@@ -52,7 +52,7 @@ def test_the_colour_scale_is_symmetric_and_shared(js):
 def test_histogram_bins_are_the_engines(js):
     from engine.metrics import HIST_EDGES
 
-    centres = js("inside", "return m.BIN_CENTRES;")
+    centres = js("charts/histogram", "return m.BIN_CENTRES;")
     assert centres == pytest.approx(list((HIST_EDGES[:-1] + HIST_EDGES[1:]) / 2))
 
 

@@ -109,7 +109,7 @@ def test_the_live_batch_chart_spans_the_whole_run_and_mostly_redraws_only_its_li
     start, so the lines grow into the axes and most draws redraw only them (Plotly.animate)."""
     page = watched
     ready = "() => +document.querySelector('#batch-chart').dataset.linesOnlyDraws > 10"
-    with long_run_watched(page, live_server, "/?renderer=svg", ready) as run:
+    with long_run_watched(page, live_server, "/?renderer=svg&debug=stats", ready) as run:
         x_range = page.evaluate("() => document.querySelector('#batch-chart')._fullLayout.xaxis.range")
         assert live_server.run(run["id"])["status"] == "running", "the run ended before the check"
     assert x_range == [0, total_steps(LONG)]
@@ -121,7 +121,7 @@ def test_the_page_asks_for_eight_frames_a_second_and_draws_them_as_they_come(wat
     page = watched
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
-    with long_run_watched(page, live_server, "/", "() => +document.querySelector('#batch-chart').dataset.points > 100") as run:
+    with long_run_watched(page, live_server, "/?debug=stats", "() => +document.querySelector('#batch-chart').dataset.points > 100") as run:
         state = "() => [+document.querySelector('#batch-chart').dataset.draws, Date.now()]"
         draws_before, start = page.evaluate(state)
         page.wait_for_timeout(2000)
@@ -133,3 +133,28 @@ def test_the_page_asks_for_eight_frames_a_second_and_draws_them_as_they_come(wat
     got = [t for t in page.evaluate("() => normlabStats.frameLog.map((f) => f[0])") if start <= t <= end]
     assert 8 <= len(got) <= 2 * 8 + 2, got
     assert draws_after - draws_before >= len(got) // 2, (draws_after - draws_before, len(got))
+
+
+COUNTERS = """() => [typeof window.normlabStats, document.querySelectorAll('[data-draw-ms]').length,
+                     document.querySelectorAll('[data-lines-only-draws]').length]"""
+
+
+def test_only_a_page_opened_with_debug_stats_keeps_counters(watched, live_server):
+    """Measurement stays out of the product: frames and draws are counted (window.normlabStats,
+    data-draw-ms, data-lines-only-draws) only on a page opened with ?debug=stats."""
+    page = watched
+    live_server.wait_idle()
+    run = live_server.launch(**{**WATCHABLE, "epochs": 1000})  # cancelled below
+    try:
+        page.goto(live_server.url + "/?renderer=svg")
+        page.wait_for_function("() => +document.querySelector('#batch-chart').dataset.draws > 5")
+        plain = page.evaluate(COUNTERS)
+        page.goto(live_server.url + "/?renderer=svg&debug=stats")
+        page.wait_for_function("() => +document.querySelector('#batch-chart').dataset.linesOnlyDraws > 0")
+        counted = page.evaluate(COUNTERS)
+        frames = page.evaluate("() => window.normlabStats.frames")
+        assert live_server.run(run["id"])["status"] == "running", "the run ended before the check"
+    finally:
+        live_server.api("POST", f"/api/runs/{run['id']}/cancel")
+    assert plain == ["undefined", 0, 0]
+    assert counted[0] == "object" and counted[1] >= 1 and counted[2] == 1 and frames > 0, (counted, frames)

@@ -8,8 +8,8 @@ import pytest
 
 @pytest.fixture
 def js(watched, live_server):
-    """A light same-origin page from which the ES modules are imported."""
-    watched.goto(live_server.url + "/api/status")
+    """A light same-origin page from which the ES modules are imported (with the debug counters on)."""
+    watched.goto(live_server.url + "/api/status?debug=stats")
 
     def run(module: str, body: str, arg=None):
         return watched.evaluate(
@@ -47,7 +47,7 @@ def test_downsampling_keeps_each_buckets_extremes_and_bounds_the_view(js):
     ys = [rng.uniform(0, 1) for _ in range(n)]
     ys[12_345] = 9.0   # a spike
     ys[40_000] = -4.0  # a dip
-    view = js("charts", """
+    view = js("charts/decimate", """
         const d = new m.MinMaxDecimator(1000);
         const xs = arg.ys.map((_, i) => i + 1);
         let v = d.view(xs.slice(0, 30000), arg.ys.slice(0, 30000));   // grows, then more arrive
@@ -104,7 +104,7 @@ def plotly_and_chart_box(width: int) -> str:
 def test_a_chart_draws_at_once_the_first_time_even_one_that_redraws_once_a_second(js):
     """Per-epoch charts wait a second between draws; the first draw, right after a page's
     load (performance.now() near 0), must not wait for a previous draw that never was."""
-    waited = js("charts", plotly_and_chart_box(400) + """
+    waited = js("charts/epoch", plotly_and_chart_box(400) + """
         const realNow = performance.now.bind(performance);
         performance.now = () => 0;  // as if the page had only just loaded
         const chart = new m.EpochChart(el);
@@ -140,6 +140,7 @@ LIVE_BATCH_CHART = plotly_and_chart_box(800) + """
         }
       }
     };
+    const lines = () => Number(el.dataset.linesOnlyDraws || 0);  // a debug counter (?debug=stats)
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     const feed = async (ms, lastStep = Infinity) => {
       const end = performance.now() + ms;
@@ -166,15 +167,15 @@ def test_a_live_batch_chart_redraws_only_its_lines_yet_shows_every_point_inside_
     a third of the main-thread time); its x axis runs ahead of the latest step so the lines can grow
     into it, a point that would fall outside the axes brings a full draw, and once the stream stops
     the axes fit the data again."""
-    out = js("charts", LIVE_BATCH_CHART + """
+    out = js("charts/batch", LIVE_BATCH_CHART + """
         await feed(3000);
         await settle();
-        const live = { lines: chart.linesOnlyDraws, draws: chart.rev, x1: el._fullLayout.xaxis.range[1], step };
+        const live = { lines: lines(), draws: chart.rev, x1: el._fullLayout.xaxis.range[1], step };
         await sleep(2600);  // the stream stopped: one full draw fits the axes to the data
         await settle();
         return { live, bad, step, x1: el._fullLayout.xaxis.range[1],
                  autorange: [el._fullLayout.xaxis.autorange, el._fullLayout.yaxis.autorange],
-                 lines: chart.linesOnlyDraws, draws: chart.rev };
+                 lines: lines(), draws: chart.rev };
     """)
     live = out["live"]
     assert out["bad"] == []
@@ -188,8 +189,8 @@ def test_a_live_batch_chart_keeps_the_users_zoom_while_points_stream_in(js, watc
     """A zoom by mouse holds while the run goes on (through lines-only and full draws alike); a
     double click gives the view back to the live chart, which follows the latest step again."""
     page = watched
-    js("charts", LIVE_BATCH_CHART + """
-        window.T = { el, feed, settle, bad, chart, step: () => step };
+    js("charts/batch", LIVE_BATCH_CHART + """
+        window.T = { el, feed, settle, bad, chart, lines, step: () => step };
         await feed(800);
         await settle();
     """)
@@ -206,7 +207,7 @@ def test_a_live_batch_chart_keeps_the_users_zoom_while_points_stream_in(js, watc
         await window.T.feeding;
         await window.T.settle();
         const last = window.T.el.calcdata[1];
-        return { lines: window.T.chart.linesOnlyDraws, drawn: last[last.length - 1].x, step: window.T.step() };
+        return { lines: window.T.lines(), drawn: last[last.length - 1].x, step: window.T.step() };
     }""")
     assert page.evaluate(ranges) == zoomed and zoomed[0][1] < out["step"] / 2, (zoomed, out)
     assert out["drawn"] == out["step"] and out["lines"] > 0, out  # the data kept coming, and was drawn
@@ -223,7 +224,7 @@ def test_a_live_batch_chart_keeps_the_users_zoom_while_points_stream_in(js, watc
 def test_a_live_batch_chart_whose_last_step_is_known_spans_the_whole_run_from_the_start(js):
     """Given the step a run ends at (its start event's total_steps), the live x axis reaches it
     at once: no full draw for the lines outgrowing the axis, and no jump when the run ends."""
-    out = js("charts", LIVE_BATCH_CHART + """
+    out = js("charts/batch", LIVE_BATCH_CHART + """
         chart.setLastStep(1, 480);
         const ranges = [];
         const react = Plotly.react;
@@ -232,7 +233,7 @@ def test_a_live_batch_chart_whose_last_step_is_known_spans_the_whole_run_from_th
         await settle();
         await sleep(2600);  // the stream stopped
         await settle();
-        return { ranges, bad, step, lines: chart.linesOnlyDraws };
+        return { ranges, bad, step, lines: lines() };
     """)
     ranges = out["ranges"]
     assert out["step"] == 480 and out["bad"] == [] and out["lines"] > 0, out

@@ -109,7 +109,7 @@ def test_run_page_asks_once_draws_the_batch_chart_first_and_full_and_the_rest_wh
     page.on("request", lambda r: requests.append(r.url))
     rid = finished_run["id"]
     total = total_steps(SETTINGS)
-    page.goto(f"{live_server.url}/runs/{rid}")
+    page.goto(f"{live_server.url}/runs/{rid}?debug=stats")
     expect(page.locator("#batch-chart")).to_have_attribute("data-draws", "1")
     expect(page.locator("#epoch-chart")).to_have_attribute("data-draws", "1")
     page.wait_for_timeout(500)  # anything else that would draw (or fetch) at load has had its frames

@@ -7,9 +7,10 @@
 // the colour bar's container gets data-scale. Pointing at a pixel says which unit, which pixel
 // and its weight.
 
-import { el, fmtG, num, setText } from "./format.js";
+import { el, setText } from "../dom.js";
+import { fmtG, num } from "../format.js";
 
-export const SIDE = 28;
+const SIDE = 28;
 const GAP = 2; // canvas pixels between units
 const GAP_RGB = [228, 231, 235];
 
@@ -35,9 +36,6 @@ export const LUT = (() => {
   }
   return out;
 })();
-
-// The Plotly colorscale of the same map (for heatmaps that should match).
-export const PLOTLY_RDBU = RDBU.map((c, i) => [i / (RDBU.length - 1), c]);
 
 // The LUT index of weight w on the symmetric scale [-scale, +scale] (clipped at the ends).
 export function colourIndex(w, scale) {
@@ -85,10 +83,8 @@ export function gridColumns(n, { wide = true } = {}) {
   return Math.min(n, Math.ceil(Math.sqrt(n * (wide ? 2 : 1))));
 }
 
-const DEAD = 1e-3; // engine/metrics.py SPARSITY_THRESHOLD: a unit is dead when all |w| are below it
-
 // One run's grid of units on a canvas. `units` is the API's first_layer (one 784-list per unit).
-export class WeightGrid {
+class WeightGrid {
   constructor(container, { units, title, readout, wide = true, deadUnits = null }) {
     this.container = container;
     this.units = units || [];
@@ -103,9 +99,8 @@ export class WeightGrid {
     this.canvas.style.maxWidth = `${this.canvas.width * 4}px`;
     container.replaceChildren(this.canvas);
     container.dataset.images = String(this.units.length);
-    // The API's count when given (computed from unrounded weights), else counted here.
-    container.dataset.dead = String(Number.isFinite(deadUnits) ? deadUnits
-      : this.units.filter((u) => u.every((v) => Math.abs(v) < DEAD)).length);
+    // The server's count (from the unrounded weights); unknown for a run stored without it.
+    container.dataset.dead = Number.isFinite(deadUnits) ? String(deadUnits) : "";
     this.canvas.addEventListener("mousemove", (event) => this.point(event));
     this.canvas.addEventListener("mouseleave", () => this.readout && setText(this.readout, ""));
   }
@@ -160,7 +155,7 @@ export class WeightGrid {
 }
 
 // The colour bar: the map from -scale to +scale, with the value written at both ends.
-export function drawColourBar(container, scale, how) {
+function drawColourBar(container, scale, how) {
   const canvas = el("canvas", { class: "colour-bar", "aria-hidden": "true" });
   canvas.width = LUT_SIZE;
   canvas.height = 1;
