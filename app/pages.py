@@ -60,13 +60,17 @@ def index():
     return render_template("index.html", schema=settings_schema(), comparison_lambdas=COMPARISON_LAMBDAS)
 
 
+def found(row: dict | None) -> dict:
+    """The row a page shows, or the 404 page."""
+    if row is None:
+        abort(404)
+    return row
+
+
 @bp.get("/runs/<id:run_id>")
 def run_page(run_id: int):
     lab = current_app.extensions["normlab"]
-    row = lab.store.get_run(run_id)
-    if row is None:
-        abort(404)
-    return render_template("run.html", run=run_view(row, lab.hub))
+    return render_template("run.html", run=run_view(found(lab.store.get_run(run_id)), lab.hub))
 
 
 @bp.get("/studies")
@@ -77,10 +81,7 @@ def studies():
 
 @bp.get("/studies/<id:study_id>")
 def study_page(study_id: int):
-    lab = current_app.extensions["normlab"]
-    study = lab.store.get_study(study_id)
-    if study is None:
-        abort(404)
+    study = found(current_app.extensions["normlab"].store.get_study(study_id))
     return render_template("study.html", study={"id": study["id"], "name": study["name"], "spec": study["spec"]})
 
 

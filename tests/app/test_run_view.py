@@ -119,15 +119,7 @@ def test_run_messages_carry_the_view(live_server):
     viewer = Viewer(live_server)
     viewer.wait_hello()
     run = post(live_server, "/api/runs", TINY)
-    heard = []
-
-    def heard_completed():
-        message = viewer.next(0.5)
-        if message and message["type"] == "run" and message["run"]["id"] == run["id"]:
-            heard.append(message["run"])
-        return heard and heard[-1]["status"] == "completed"
-
-    wait_for(heard_completed, message="the run's messages")
+    heard = viewer.run_messages_until(run["id"], "completed")
     assert heard[0]["status"] == "queued" and heard[0]["live"] is True and heard[0]["progress"]["fraction"] == 0.0
     assert heard[-1] == get(live_server, f"/api/runs/{run['id']}")  # the final status, once, as the API has it
     viewer.close()

@@ -64,6 +64,19 @@ class Viewer:
     def subscribe(self, runs):
         self.ws.send(json.dumps({"type": "subscribe", "runs": {str(k): v for k, v in runs.items()}}))
 
+    def run_messages_until(self, run_id, status, timeout=30.0):
+        """The views of ``run_id`` heard in ``run`` messages, up to the first with ``status``."""
+        heard = []
+
+        def reached():
+            message = self.next(0.5)
+            if message and message["type"] == "run" and message["run"]["id"] == run_id:
+                heard.append(message["run"])
+            return heard and heard[-1]["status"] == status
+
+        wait_for(reached, timeout, message=f"run {run_id}'s messages up to {status}")
+        return heard
+
     def until_final(self, run_id, timeout=30):
         deadline = time.monotonic() + timeout
         while run_id not in self.finals:
@@ -135,15 +148,7 @@ def test_every_socket_hears_run_changes(live_server):
     viewer = Viewer(live_server)
     viewer.wait_hello()
     run = post(live_server, "/api/runs", TINY)
-    statuses = []
-
-    def saw_completed():
-        message = viewer.next(0.5)
-        if message and message["type"] == "run" and message["run"]["id"] == run["id"]:
-            statuses.append(message["run"]["status"])
-        return "completed" in statuses
-
-    wait_for(saw_completed, message="run messages")
+    statuses = [view["status"] for view in viewer.run_messages_until(run["id"], "completed")]
     assert statuses[0] == "queued" and "running" in statuses
     viewer.close()
 
