@@ -13,6 +13,7 @@ import numpy as np
 
 from .config import RunConfig
 from .fast import FusedMomentum, FusedSGD
+from .fast.products import ProductPool
 from .losses import DIVERGENCE_LOSS
 from .network import Network
 from .optimizers import SGD
@@ -48,14 +49,16 @@ class ReadableStepper:
         return f"ReadableStepper({self.optimizer!r}, {self.penalty!r})"
 
 
-def make_stepper(config: RunConfig, network: Network, penalty: Penalty, *, readable: bool = False) -> Stepper:
+def make_stepper(config: RunConfig, network: Network, penalty: Penalty, *, readable: bool = False,
+                 pool: ProductPool | None = None) -> Stepper:
     """The stepper for ``config``'s optimizer: fused, or the readable one when asked (for tests).
 
     Both give the same weights up to rounding; runs use the fused ones because they
-    spare NumPy's per-call overhead and the extra passes over the weights.
+    spare NumPy's per-call overhead and the extra passes over the weights. ``pool`` holds
+    the threads the fused steps share their large products with (one thread without it).
     """
     if readable:
         return ReadableStepper(network, penalty, SGD(config.lr, config.momentum))
     if config.momentum:
-        return FusedMomentum(network, penalty, config.lr, config.momentum)
-    return FusedSGD(network, penalty, config.lr)
+        return FusedMomentum(network, penalty, config.lr, config.momentum, pool)
+    return FusedSGD(network, penalty, config.lr, pool)

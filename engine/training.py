@@ -11,7 +11,6 @@ import functools
 import hashlib
 import math
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -31,6 +30,7 @@ from .events import (
     StartEvent,
 )
 from .fast.kernels import preprocess_rows
+from .fast.products import ProductPool, Threads
 from .losses import DIVERGENCE_LOSS, cross_entropy_per_example
 from .metrics import confusion_matrix, dead_units, first_layer_images, overall_sparsity, weight_stats
 from .network import Network
@@ -97,7 +97,7 @@ def train(
     on_event: EventSink | None = None,
     should_stop: StopCheck | None = None,
     *,
-    blas_threads: int | None = 1,
+    threads: Threads = 1,
     readable: bool = False,
 ) -> Event:
     """Train ``config`` on ``dataset``; emit events to ``on_event``; return the final event.
@@ -105,15 +105,15 @@ def train(
     The final event is a DoneEvent, a FailedEvent (e.g. the loss became NaN or
     infinite: reported at the batch where it happened) or a CancelledEvent.
 
-    ``blas_threads`` caps BLAS threads for the whole run (None: leave them as they are).
-    At the study's batch sizes the products are too small to gain from a second thread,
-    and spinning BLAS threads collapse when anything else wants the cores (a watching
-    browser, another run): see bench/README.md.
+    ``threads``: how many threads share the run's large products (an int, or a function
+    read before each product, so a server can re-divide its cores while runs go). The
+    numbers do not depend on it (engine/fast/products.py); BLAS itself is kept to one
+    thread for the run.
 
     ``readable`` steps with the textbook path (``Network.loss_and_grads`` + ``SGD.step``)
     instead of the fused one: the same run up to rounding, only slower. For tests.
     """
-    run = _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads, readable)
+    run = _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), threads, readable)
     return run.execute()
 
 
@@ -132,7 +132,7 @@ def warm_up() -> None:
     # Between them, every kernel: the plain SGD step (L1, elastic net) and momentum's gradient path.
     for penalty, momentum in (("l1", 0.0), ("elastic", 0.0), ("l1", 0.9)):
         train(RunConfig(penalty=penalty, lam=1e-4, lam_l2=1e-4, momentum=momentum, hidden=8, epochs=1, batch_size=8,
-                        train_size=20), dataset, blas_threads=None)
+                        train_size=20), dataset)
 
 
 @dataclass
@@ -165,8 +165,9 @@ class _Run:
     """One training run: the data, the network, and the loop that reports on them."""
 
     def __init__(self, config: RunConfig, dataset: Dataset, emit: "_Emitter", should_stop: StopCheck,
-                 blas_threads: int | None, readable: bool = False):
-        self.config, self.emit, self.should_stop, self.blas_threads = config, emit, should_stop, blas_threads
+                 threads: Threads = 1, readable: bool = False):
+        self.config, self.emit, self.should_stop = config, emit, should_stop
+        self.pool = ProductPool(threads)
         self.clock = _Clock()
         streams = RandomStreams.from_seed(config.seed)
         self.indices = training_subset(dataset, config.train_size, streams.subset)
@@ -180,7 +181,7 @@ class _Run:
         self.net = Network.build((self.pixels_train.shape[1], config.hidden, N_CLASSES), config.activation, config.init,
                                  streams.init, config.dtype)
         self.stepper = make_stepper(config, self.net, make_penalty(config.penalty, config.lam, config.lam_l2),
-                                    readable=readable)
+                                    readable=readable, pool=self.pool)
         self.batches = math.ceil(len(self.y_train) / config.batch_size)
         self.step = 0
         self.checksum = dataset.checksum
@@ -192,18 +193,17 @@ class _Run:
                   dataset_checksum=self.checksum, subset_checksum=_sha256(self.indices),
                   init_checksum=_sha256(*self.net.params), numpy_version=np.__version__)
         try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), self._blas_limits():
+            # One BLAS thread: the pool shares the products (see ``train``).
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), \
+                    threadpool_limits(limits=1, user_api="blas"):
                 for epoch in range(1, self.config.epochs + 1):
                     epoch_clock = _Clock()
                     last = self._evaluate(epoch, self._train_epoch(epoch), epoch_clock)
         except _RunEnded as ended:
             return ended.event
+        finally:
+            self.pool.close()
         return self._done(last)
-
-    def _blas_limits(self):
-        if not self.blas_threads:
-            return nullcontext()
-        return threadpool_limits(limits=self.blas_threads, user_api="blas")
 
     def _train_epoch(self, epoch: int) -> _EpochTotals:
         """The steps of one epoch and their sums; raises ``_RunEnded`` if cancelled or diverged."""

@@ -46,6 +46,12 @@ class _Gemm:
         self.function(_ROW_MAJOR, _TRANS, _NO_TRANS, m, n, k, alpha, a.ctypes.data, m, b.ctypes.data, n,
                       beta, c.ctypes.data, n)
 
+    def block(self, trans_a: bool, m: int, n: int, k: int, alpha: float, a: int, lda: int, b: int, ldb: int,
+              beta: float, c: int, ldc: int) -> None:
+        """One row-major ``C ← α·op(A)·B + β·C`` on raw addresses: a block of a larger product."""
+        self.function(_ROW_MAJOR, _TRANS if trans_a else _NO_TRANS, _NO_TRANS, m, n, k, alpha, a, lda, b, ldb,
+                      beta, c, ldc)
+
 
 def _bind(library: ctypes.CDLL, dtype: np.dtype) -> _Gemm | None:
     letter, scalar = _TYPES[dtype]
@@ -95,6 +101,11 @@ def _load() -> dict[np.dtype, _Gemm]:
 
 
 _GEMMS: dict[np.dtype, _Gemm] = _load()
+
+
+def bound_gemm(dtype: np.dtype | str) -> _Gemm | None:
+    """The verified BLAS binding for ``dtype``, or None (NumPy must do the work)."""
+    return _GEMMS.get(np.dtype(dtype))
 
 
 def has_fast_gemm(dtype: np.dtype | str) -> bool:

@@ -23,32 +23,40 @@ from ..losses import DIVERGENCE_LOSS
 from ..network import Network
 from ..penalties import Penalty
 from .activations import fast_activation
-from .blas import gemm_tn
 from .kernels import softmax_cross_entropy_step, subtract_column_sums
 from .penalty_steps import GRADIENT_ADDERS, STEP_SHARES
+from .products import ProductPool, matmul_into, step_into
 
 
 class _FusedStepper:
     """Base of the fused steppers: the shared forward, keeping each layer's input and output for the backward."""
 
-    def __init__(self, network: Network, penalty: Penalty, lr: float):
+    def __init__(self, network: Network, penalty: Penalty, lr: float, pool: ProductPool | None = None):
         self.layers = network.layers
         self.activations = [fast_activation(layer.activation) for layer in self.layers]
         self.penalty = penalty
         self.lr = float(lr)
+        self.pool = pool or ProductPool()
         self.inputs: list[np.ndarray | None] = [None] * len(self.layers)
         self.outputs: list[np.ndarray | None] = [None] * len(self.layers)
+        self._z = [np.empty((0, layer.W.shape[1]), layer.W.dtype) for layer in self.layers]
 
     def _forward_loss(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """``(data_loss, lr·dloss/dlogits (n, classes), predicted classes (n,))`` of the batch ``x``."""
         for i, (layer, activation) in enumerate(zip(self.layers, self.activations)):
-            z = x @ layer.W
+            z = matmul_into(self.pool, x, layer.W, self._buffer(i, len(x)))
             z += layer.b
             self.inputs[i], self.outputs[i] = x, activation.forward(z)
             x = self.outputs[i]
         predicted = np.empty(len(labels), np.intp)
         data_loss = softmax_cross_entropy_step(x, labels, self.lr, predicted)  # x becomes the gradient
         return data_loss, x, predicted
+
+    def _buffer(self, i: int, rows: int) -> np.ndarray:
+        """Layer ``i``'s pre-activation for ``rows`` rows: one buffer reused from batch to batch."""
+        if len(self._z[i]) < rows:
+            self._z[i] = np.empty((rows, self._z[i].shape[1]), self._z[i].dtype)
+        return self._z[i][:rows]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr:g}, {self.penalty!r})"
@@ -57,8 +65,8 @@ class _FusedStepper:
 class FusedSGD(_FusedStepper):
     """Plain SGD with each layer's step taken inside the backward pass."""
 
-    def __init__(self, network: Network, penalty: Penalty, lr: float):
-        super().__init__(network, penalty, lr)
+    def __init__(self, network: Network, penalty: Penalty, lr: float, pool: ProductPool | None = None):
+        super().__init__(network, penalty, lr, pool)
         self.step_share = STEP_SHARES[penalty.name]
 
     def step(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -76,7 +84,7 @@ class FusedSGD(_FusedStepper):
             dz = self.activations[i].backward(self.outputs[i], grad)
             grad = dz @ layer.W.T if i > 0 else None  # with W from before its step
             value, decay = self.step_share(self.penalty, layer.W, self.lr)
-            gemm_tn(-1.0, self.inputs[i], dz, decay, layer.W)
+            step_into(self.pool, -1.0, self.inputs[i], dz, decay, layer.W)
             subtract_column_sums(layer.b, dz)
             penalty_value += value
         return penalty_value
@@ -85,8 +93,9 @@ class FusedSGD(_FusedStepper):
 class FusedMomentum(_FusedStepper):
     """SGD with momentum: ``v ← momentum·v + lr·g``; ``p ← p − v``, from compiled gradients."""
 
-    def __init__(self, network: Network, penalty: Penalty, lr: float, momentum: float):
-        super().__init__(network, penalty, lr)
+    def __init__(self, network: Network, penalty: Penalty, lr: float, momentum: float,
+                 pool: ProductPool | None = None):
+        super().__init__(network, penalty, lr, pool)
         self.momentum = float(momentum)
         self.add_penalty = GRADIENT_ADDERS[penalty.name]
         self.params = network.params
@@ -109,7 +118,7 @@ class FusedMomentum(_FusedStepper):
         """Fill ``self.steps`` with ``lr·∇(data_loss + penalty)``; return the penalty."""
         for i in range(len(self.layers) - 1, -1, -1):
             dz = self.activations[i].backward(self.outputs[i], grad)
-            np.matmul(self.inputs[i].T, dz, out=self.steps[2 * i])
+            step_into(self.pool, 1.0, self.inputs[i], dz, 0.0, self.steps[2 * i])
             np.sum(dz, axis=0, out=self.steps[2 * i + 1])
             grad = dz @ self.layers[i].W.T if i > 0 else None
         penalty_value = 0.0

@@ -72,7 +72,10 @@ def test_fused_steps_equal_gradients_then_sgd_step(momentum, penalty, dtype, hid
               lam=1e-3),
     RunConfig(dataset="synthetic", train_size=600, epochs=2, batch_size=50, hidden=16, lr=0.05, momentum=0.9,
               penalty="l2", lam=1e-2, activation="relu"),
-], ids=["elastic-float64", "l1-float32", "l2-momentum-relu"])
+    # large enough for engine/fast/products.py to split the products among threads
+    RunConfig(dataset="synthetic", train_size=576, epochs=1, batch_size=64, hidden=200, lr=0.1, penalty="l1",
+              lam=1e-4),
+], ids=["elastic-float64", "l1-float32", "l2-momentum-relu", "l1-split-products"])
 def test_a_whole_run_gives_the_same_weights_and_accuracy_both_ways(tiny_data, config):
     runs = {}
     for readable in (False, True):
