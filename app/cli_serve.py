@@ -25,15 +25,16 @@ def add_command(sub: Any) -> None:
     p.add_argument("--port", type=int, help=f"default {DEFAULT.port}; 0 picks a free port")
     p.add_argument("--db", type=Path, help=f"SQLite file (default ${ENV_VARS['database']}, else {DEFAULT.database})")
     p.add_argument("--data-dir", metavar="DIR", help="folder with your mnist.npz or IDX files; also the cache")
-    p.add_argument("--workers", type=int, help=f"runs trained at the same time (default {DEFAULT.workers})")
+    p.add_argument("--workers", type=int, help="runs trained at the same time (default: one per core with "
+                                                "--executor process, each with its share of the cores; else 1)")
     p.add_argument("--executor", choices=EXECUTOR_NAMES,
-                   help=f"where runs train (default {DEFAULT.executor}): process (a child process per worker, one "
-                        "BLAS thread each, so serving pages never slows training), thread (in this process), "
+                   help=f"where runs train (default {DEFAULT.executor}): process (a child process per worker, the "
+                        "cores divided among the runs in flight, so serving pages never slows training), thread (in this process), "
                         "dask (on a Dask cluster; needs --scheduler)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, tcp://HOST:PORT (with --executor dask)")
     p.add_argument("--no-pin", action="store_true",
                    help="let the OS move run processes between cores (by default, with --executor process, each is "
-                        "kept to a core of its own when there are as many cores as workers)")
+                        "kept to its own share of the cores when there are at least as many cores as workers)")
     p.add_argument("--queue-limit", type=int,
                    help=f"runs launched on their own that may wait in the queue (default {DEFAULT.queue_limit}; "
                         f"study runs are counted apart, up to {DEFAULT.study_queue_limit})")

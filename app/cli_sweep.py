@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import sys
+from contextlib import closing
+from typing import Any, Callable, Iterator, Sequence
 
-from engine import ConfigError, event_to_dict, train
+from engine import ConfigError, RunConfig, event_to_dict, train
+from engine.data import Dataset
 from engine.events import DoneEvent, Event, to_jsonable
 from engine.studies import SettingSummary, StudySpec, aggregate, best_setting, log_range, run_metrics
 from engine.training import warm_up
@@ -13,6 +16,8 @@ from engine.training import warm_up
 from .cli_flags import UsageError, add_training_flags, config_from_args, flag_error
 from .cli_train import exit_code, load_data_for, stop_on_interrupt
 from .console import format_table
+from .cores import usable_cores
+from .sweep_runner import SweepRunner
 
 
 def add_command(sub: Any) -> None:
@@ -22,6 +27,9 @@ def add_command(sub: Any) -> None:
     p.add_argument("--lams", default="1e-4,1e-3,1e-2", help="comma-separated λ values (default 1e-4,1e-3,1e-2)")
     p.add_argument("--lam-range", metavar="LOW:HIGH:COUNT", help="λ values evenly spaced on a log scale, e.g. 1e-5:1e-1:5")
     p.add_argument("--seeds", type=int, default=1, help="seeds per setting (default 1, at most 10)")
+    p.add_argument("--workers", type=int, help="runs trained at the same time, each in a process of its own with its "
+                                               "share of the cores (default: one per core; 1: one after another in "
+                                               "this process, on every core)")
     add_training_flags(p, with_penalty=False)
     p.set_defaults(func=cmd_sweep)
 
@@ -32,22 +40,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         spec = StudySpec(_penalty_list(args.penalties), _lambda_list(args), args.seeds, base)
     except ConfigError as exc:
         raise flag_error(exc) from None
+    configs = spec.configs()
+    workers = _workers(args, len(configs))
     dataset = load_data_for(args, quiet=args.json)
     stop = stop_on_interrupt()
-    configs, rows, code = spec.configs(), [], 0
-    warm_up()
-    for i, config in enumerate(configs, 1):
-        final = train(config, dataset, None, stop)
-        record = event_to_dict(final)
-        record.pop("first_layer", None)
-        rows.append(run_metrics(config.to_dict(), record))
-        code = max(code, exit_code(final))
-        if args.json:
-            print(json.dumps({**record, "run": config.describe_penalty(), "seed": config.seed}), flush=True)
-        else:
-            print(f"[{i}/{len(configs)}] {config.describe_penalty()} seed {config.seed}: " + _sweep_outcome(final), flush=True)
-        if final.kind == "cancelled":
-            break
+    cores = len(usable_cores())
+    print(f"{len(configs)} runs, {workers} at a time on {cores} core{'s' if cores != 1 else ''}",
+          file=sys.stderr if args.json else sys.stdout, flush=True)
+    rows, code = [], 0
+    with closing(_finals(configs, workers, dataset, args.data_dir, stop)) as finals:
+        for i, (config, final) in enumerate(zip(configs, finals), 1):
+            record = event_to_dict(final)
+            record.pop("first_layer", None)
+            rows.append(run_metrics(config.to_dict(), record))
+            code = max(code, exit_code(final))
+            if args.json:
+                print(json.dumps({**record, "run": config.describe_penalty(), "seed": config.seed}), flush=True)
+            else:
+                print(f"[{i}/{len(configs)}] {config.describe_penalty()} seed {config.seed}: " + _sweep_outcome(final),
+                      flush=True)
+            if final.kind == "cancelled":
+                break
     summaries = aggregate(rows)
     verdict = best_setting(summaries)
     if args.json:
@@ -60,6 +73,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if verdict:
             print("\n" + verdict.sentence())
     return code
+
+
+def _workers(args: argparse.Namespace, runs: int) -> int:
+    if args.workers is None:
+        return max(1, min(len(usable_cores()), runs))
+    if not 1 <= args.workers <= 64:
+        raise UsageError(f"--workers: must be a whole number from 1 to 64, got {args.workers}")
+    return min(args.workers, runs) or 1
+
+
+def _finals(configs: Sequence[RunConfig], workers: int, dataset: Dataset, data_dir: str | None,
+            stop: Callable[[], bool]) -> Iterator[Event]:
+    """Each run's final event in the order of ``configs``: one after another here, on every core, or
+    ``workers`` at once in run processes. Either way the same numbers (engine/fast/products.py)."""
+    if workers > 1:
+        yield from SweepRunner(configs, workers, data_dir, stop).results()
+        return
+    warm_up()
+    threads = len(usable_cores())
+    for config in configs:
+        yield train(config, dataset, None, stop, threads=threads)
 
 
 def _penalty_list(text: str) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from engine.training import warm_up
 
 from .cli_flags import add_data_flags, add_training_flags, config_from_args
 from .console import EpochPrinter, ProgressBar, format_table
+from .cores import usable_cores
 
 # The seed study's three settings (README, "normlab compare").
 SEED_STUDY = (("none", 0.0), ("l2", 0.01), ("l1", 1e-4))
@@ -115,7 +116,7 @@ def run_one(config: RunConfig, dataset: Dataset, as_json: bool, label: str | Non
                     bar.start(event)
             printer.show(event)
     warm_up()  # the kernels' compile (or cache load) is not part of the run's seconds
-    final = train(config, dataset, on_event, stop)
+    final = train(config, dataset, on_event, stop, threads=len(usable_cores()))  # alone here: every core
     if as_json:
         _emit_json(final, label)
     return final

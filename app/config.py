@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from engine.config import ConfigError, is_finite_number
 from engine.data import DATASET_NAMES
 
+from .cores import usable_cores
 from .executors import EXECUTOR_NAMES
 from .executors.cluster import check_scheduler_address
 from .jobs import STUDY_QUEUE_LIMIT
@@ -51,7 +52,7 @@ class ServerConfig:
     port: int = 5000  # 0 picks a free port
     data_dir: str | None = None  # None: the engine's cache ($NORMLAB_DATA_DIR or ~/.cache/normlab)
     db_timeout: float = 10.0  # seconds to wait for a locked database
-    workers: int = 1  # runs trained at the same time
+    workers: int | None = None  # runs trained at the same time; None: one per core (process executor), else 1
     executor: str = "process"  # or "thread" (in this process), "dask" (needs scheduler)
     scheduler: str | None = None  # a Dask scheduler's address, tcp://HOST:PORT
     pin_runs: bool = True  # process executor: each run process on a core of its own when there are enough
@@ -73,6 +74,8 @@ class ServerConfig:
     testing: bool = False  # Flask's TESTING: errors reach the test client
 
     def __post_init__(self) -> None:
+        if self.workers is None:
+            object.__setattr__(self, "workers", default_workers(self.executor))
         for f in fields(self):
             object.__setattr__(self, f.name, _checked(f.name, getattr(self, f.name)))
         if self.executor == "dask" and self.scheduler is None:
@@ -118,6 +121,13 @@ class ServerConfig:
         return {"MAX_CONTENT_LENGTH": self.max_content_length, "TESTING": self.testing,
                 "SOCK_SERVER_OPTIONS": {"ping_interval": self.ws_ping_interval,
                                         "max_message_size": self.ws_max_message_size}}
+
+
+def default_workers(executor: str) -> int:
+    """Runs trained at once when ``--workers`` is not given: one per usable core for the process
+    executor (each with its share of the cores, app/cores.py), else 1 (the thread executor's
+    runs share one interpreter; a Dask cluster's size is not known here)."""
+    return len(usable_cores()) if executor == "process" else 1
 
 
 def default_database(env: Mapping[str, str] | None = None) -> Path:

@@ -1,19 +1,25 @@
-"""The process executor (the default): runs train in child processes, each with one BLAS thread.
+"""The process executor (the default): runs train in child processes, sharing the cores out.
 
-The job manager's N worker threads (``--workers N``) each drive their own child process, so
-training never competes with the server's threads for the interpreter lock: pages, sockets and
-store writes cannot slow a run, and N runs train side by side on N cores without fighting over
-one BLAS pool (threadpoolctl's limits are process-wide and inconsistent across threads). Each worker starts its
-child when it starts (``prepare``), so the first run does not wait for an interpreter.
+The job manager's N worker threads (``--workers N``, by default one per core) each drive their
+own child process, so training never competes with the server's threads for the interpreter
+lock: pages, sockets and store writes cannot slow a run. Each worker starts its child when it
+starts (``prepare``), so the first run does not wait for an interpreter.
+
+Whenever a run starts or ends, the cores are divided again among the runs in flight
+(``app.cores.divide``): a run alone uses every core for its products, k runs get a group of
+cores each, and the thread count is never more than the cores. Each child reads its share
+before every product (a shared integer the parent sets), so a running run gives up or takes
+cores within a batch, and its numbers stay the same (engine/fast/products.py).
 
 When every worker can have a core of its own (``workers`` ≤ the cores this process may use, and
-at least two), each child is kept to one core (``sched_setaffinity``), the highest-numbered free
-one first. A training run is one busy thread; left free, the scheduler moves it between cores
+at least two), each child is kept to its share's cores (``sched_setaffinity`` on all its
+threads), the highest-numbered first. Left free, the scheduler moves a run between cores
 whenever a watching browser's threads wake, and each move costs it its warm caches:
 bench_dashboard part 1 measured a watched run ~7 % slower in CPU seconds unpinned, and no slower
-pinned. With more workers than cores nothing is pinned. When a core is left over, ``normlab
-serve`` keeps its own threads off the runs' cores (``keep_threads_off``): a sched_switch trace
-showed them preempting a pinned run ~1 % of its time.
+pinned. With more workers than cores nothing is pinned and each run has one thread. With fewer
+workers than cores, runs keep to the highest-numbered ``workers`` cores and ``normlab serve``
+keeps its own threads on the others (``keep_threads_off``): a sched_switch trace showed them
+preempting a pinned run ~1 % of its time.
 
 Children are started with the *spawn* method (a fresh interpreter), never fork: forking a
 threaded server copies locks held by other threads. A child serves one run at a time for the
@@ -36,6 +42,7 @@ from pathlib import Path
 from engine import RunConfig
 from engine.events import DoneEvent, Event
 
+from ..cores import Share, divide, run_cores, usable_cores
 from . import remote
 from .base import EventSink, StopCheck, WorkerLost
 
@@ -43,13 +50,6 @@ from .base import EventSink, StopCheck, WorkerLost
 CANCEL_GRACE_SECONDS = 5.0
 # How often the parent looks at the cancel flag and the child's health while no message comes.
 POLL_SECONDS = 0.05
-
-
-def usable_cores() -> list[int]:
-    """The cores this process may run on (all of them where the platform cannot say)."""
-    if hasattr(os, "sched_getaffinity"):
-        return sorted(os.sched_getaffinity(0))
-    return list(range(os.cpu_count() or 1))
 
 
 def keep_threads_off(cores: set[int] | list[int]) -> list[int]:
@@ -67,10 +67,14 @@ def keep_threads_off(cores: set[int] | list[int]) -> list[int]:
     return keep
 
 
-def set_thread_cores(cores: set[int] | list[int]) -> None:
-    """Let every thread of this process (and those they start later) run on ``cores`` only."""
+def set_thread_cores(cores: set[int] | list[int] | tuple[int, ...], pid: int | str = "self") -> None:
+    """Let every thread of process ``pid`` (and those they start later) run on ``cores`` only."""
     for _ in range(2):  # twice over, for threads started meanwhile
-        for task in Path("/proc/self/task").iterdir():
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:  # the process ended
+            return
+        for task in tasks:
             try:
                 os.sched_setaffinity(int(task.name), cores)
             except OSError:  # the thread ended meanwhile
@@ -78,22 +82,27 @@ def set_thread_cores(cores: set[int] | list[int]) -> None:
 
 
 class _Child:
-    """One child process, its end of the pipe, its cancel flag, and the core it is kept to (or None)."""
+    """One child process, its end of the pipe, its cancel flag, and its share of the cores."""
 
-    def __init__(self, context, name: str, core: int | None = None):
+    def __init__(self, context, name: str, number: int, cores: list[int]):
+        self.number = number
         self.conn, child_conn = context.Pipe(duplex=True)
         self.cancel = context.Event()
-        self.process = context.Process(target=remote.process_main, args=(child_conn, self.cancel), name=name,
-                                       daemon=True)
+        self.threads = context.RawValue("i", 1)  # read by the child before each product
+        self.process = context.Process(target=remote.process_main, args=(child_conn, self.cancel, self.threads),
+                                       name=name, daemon=True)
         self.process.start()
         child_conn.close()  # the child holds the only other end now: its death shows as EOF here
-        self.core = None
-        if core is not None:
-            try:
-                os.sched_setaffinity(self.process.pid, {core})
-                self.core = core
-            except OSError:  # e.g. the core went offline: leave it to the scheduler
-                pass
+        self.share = Share(1)
+        if cores:  # its start-up (imports, kernels) off the server's cores too
+            set_thread_cores(cores, self.process.pid)
+
+    def take(self, share: Share) -> None:
+        """Train with ``share`` from the next product on."""
+        if share.cores and share.cores != self.share.cores:
+            set_thread_cores(share.cores, self.process.pid)
+        self.threads.value = share.threads
+        self.share = share
 
     @property
     def pid(self) -> int | None:
@@ -130,8 +139,9 @@ class ProcessExecutor:
         self.data_dir = None if data_dir is None else str(data_dir)
         self.workers = workers
         cores = usable_cores()
-        # Cores children may be kept to, best first; empty: none is pinned (see the module docstring).
-        self._cores = cores[::-1] if pin and hasattr(os, "sched_setaffinity") and len(cores) >= max(2, workers) else []
+        self._cores = run_cores(cores, workers)  # what the runs in flight divide among them
+        self._pin = pin and hasattr(os, "sched_setaffinity") and len(cores) >= max(2, workers)
+        self._running: list[_Child] = []  # children training a run, in the order their runs started
         self._context = multiprocessing.get_context("spawn")
         self._local = threading.local()
         self._children: set[_Child] = set()
@@ -144,13 +154,14 @@ class ProcessExecutor:
 
     def describe(self) -> dict:
         with self._lock:
-            alive = [child for child in self._children if child.alive()]
-        return {"executor": self.name, "blas_threads_per_run": 1, "processes": len(alive),
-                "cores": sorted(child.core for child in alive if child.core is not None)}
+            alive = sum(child.alive() for child in self._children)
+            running = [{"pid": child.pid, "threads": child.share.threads, "cores": list(child.share.cores)}
+                       for child in self._running]
+        return {"executor": self.name, "processes": alive, "cores": self.reserved_cores(), "running": running}
 
     def reserved_cores(self) -> list[int]:
-        """The cores run processes are kept to, one per worker ([] when none is pinned)."""
-        return self._cores[:self.workers]
+        """The cores run processes are kept to ([] when none is pinned)."""
+        return list(self._cores) if self._pin else []
 
     def prepare(self) -> None:
         """Start this thread's child now: its interpreter and imports take about a second."""
@@ -159,6 +170,24 @@ class ProcessExecutor:
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
         child = self._child()
         child.cancel.clear()
+        self._redivide(add=child)
+        try:
+            return self._follow(child, config, on_event, should_stop)
+        finally:
+            self._redivide(remove=child)
+
+    def _redivide(self, add: _Child | None = None, remove: _Child | None = None) -> None:
+        """Divide the cores again among the runs in flight, one joining or leaving."""
+        with self._lock:
+            if add is not None:
+                self._running.append(add)
+            if remove is not None and remove in self._running:
+                self._running.remove(remove)
+            for child, share in zip(self._running, divide(self._cores, len(self._running), self._pin)):
+                child.take(share)
+
+    def _follow(self, child: _Child, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
+        """Send the run to ``child`` and deliver its events until its final one."""
         try:
             child.conn.send((config.to_dict(), self.data_dir))
         except OSError:
@@ -210,9 +239,9 @@ class ProcessExecutor:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the process executor is closed")
-            taken = {c.core for c in self._children if c.alive()}
-            core = next((core for core in self._cores if core not in taken), None)
-            child = _Child(self._context, f"normlab-run-process-{next(self._numbers)}", core)
+            number = next(self._numbers)
+            child = _Child(self._context, f"normlab-run-process-{number}", number,
+                           self._cores if self._pin else [])
             self._children.add(child)
         self._local.child = child
         return child

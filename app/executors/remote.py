@@ -23,6 +23,7 @@ import traceback
 from typing import Any, Callable
 
 from engine import RunConfig, train
+from engine.fast.products import Threads
 from engine.training import warm_up
 from engine.data import Dataset, load_dataset
 from engine.events import FINAL_KINDS, CancelledEvent, Event, event_to_dict
@@ -144,24 +145,25 @@ def dataset_for(name: str, data_dir: str | None) -> Dataset:
 
 
 def run_training(config: dict[str, Any], data_dir: str | None, send: Send, should_stop: StopCheck,
-                 max_seconds: float = MAX_BATCH_SECONDS) -> Event:
-    """Train one run here; batches go to ``send`` (at least every ``max_seconds``); the final event
-    is returned (everything before it sent)."""
+                 max_seconds: float = MAX_BATCH_SECONDS, threads: Threads = 1) -> Event:
+    """Train one run here with ``threads`` (see ``engine.train``); batches go to ``send`` (at least every
+    ``max_seconds``); the final event is returned (everything before it sent)."""
     warm_up()  # once per process: a no-op after the first run (or the run process's start-up)
     run_config = RunConfig.from_dict(config)
     batcher = EventBatcher(send, max_seconds=max_seconds)
-    final = train(run_config, dataset_for(run_config.dataset, data_dir), batcher, should_stop)
+    final = train(run_config, dataset_for(run_config.dataset, data_dir), batcher, should_stop, threads=threads)
     batcher.flush()
     return final
 
 
-def process_main(conn, cancel) -> None:
+def process_main(conn, cancel, threads) -> None:
     """Entry point of a child process (spawned, never forked): runs one run after another.
 
     Receives (config dict, data_dir) or None (stop) on ``conn``; for each run sends
     ("events", [Event, ...]) messages, then ("final", Event) or ("error", (exception, traceback text)).
     ``cancel`` is a multiprocessing Event the parent sets to stop the current run and clears
-    before the next. One BLAS thread: the parent runs several children side by side, one per core.
+    before the next. ``threads`` is a shared integer: the threads the run's products may use,
+    set by the parent as runs start and end (read before each product). One BLAS thread.
     The child keeps its datasets (and its imports) from run to run.
     """
     from threadpoolctl import threadpool_limits
@@ -182,7 +184,7 @@ def process_main(conn, cancel) -> None:
             config, data_dir = job
             try:
                 final = run_training(config, data_dir, lambda events: conn.send(("events", events)), cancel.is_set,
-                                     PIPE_BATCH_SECONDS)
+                                     PIPE_BATCH_SECONDS, lambda: threads.value)
                 conn.send(("final", final))
             except (BrokenPipeError, ConnectionError):
                 return

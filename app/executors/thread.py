@@ -1,15 +1,13 @@
 """The in-process executor: train in the job manager's own worker thread."""
 from __future__ import annotations
 
-import os
-from contextlib import nullcontext
-
 from threadpoolctl import threadpool_limits
 
 from engine import RunConfig, train
 from engine.events import Event
 from engine.training import warm_up
 
+from ..cores import usable_cores
 from ..datasets import DatasetCache
 from .base import EventSink, StopCheck
 
@@ -22,6 +20,11 @@ class ThreadExecutor:
     def __init__(self, datasets: DatasetCache, concurrent_runs: int = 1):
         self.datasets = datasets
         self.concurrent_runs = concurrent_runs
+        # Each run's share of the cores, fixed: runs in one process cannot be kept to cores of their own.
+        self.threads = max(1, len(usable_cores()) // max(1, concurrent_runs))
+        if concurrent_runs > 1:
+            # BLAS limits are process-wide: a run ending must not give BLAS threads back to one still going.
+            threadpool_limits(limits=1, user_api="blas")
 
     def describe(self) -> dict:
         return {"executor": self.name}
@@ -35,18 +38,7 @@ class ThreadExecutor:
 
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
         dataset = self.datasets.get(config.dataset)
-        with self._blas_limits():
-            return train(config, dataset, on_event, should_stop)
-
-    def _blas_limits(self):
-        """Split the BLAS threads between concurrent runs (one run uses them all).
-
-        threadpoolctl's limits are process-wide, so with several runs this is a ceiling for
-        all of them together; the process executor gives each run its own.
-        """
-        if self.concurrent_runs <= 1:
-            return nullcontext()
-        return threadpool_limits(limits=max(1, (os.cpu_count() or 1) // self.concurrent_runs))
+        return train(config, dataset, on_event, should_stop, threads=self.threads)
 
     def close(self) -> None:
         pass

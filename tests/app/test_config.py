@@ -7,6 +7,7 @@ import pytest
 from app import create_app
 from app.cli import main
 from app.config import ServerConfig, default_database
+from app.cores import usable_cores
 from app.db_lock import DatabaseLock
 from app.store import StoreError
 from engine import ConfigError
@@ -14,8 +15,10 @@ from engine import ConfigError
 
 def test_defaults_are_those_of_normlab_serve(tmp_path):
     config = ServerConfig(tmp_path / "db.sqlite")
-    assert (config.executor, config.workers, config.queue_limit, config.host, config.port) == ("process", 1, 100,
-                                                                                            "127.0.0.1", 5000)
+    assert (config.executor, config.queue_limit, config.host, config.port) == ("process", 100, "127.0.0.1", 5000)
+    # a study's runs train side by side up to the cores; one at a time where runs share one interpreter
+    assert config.workers == len(usable_cores()) and ServerConfig(tmp_path / "db", executor="thread").workers == 1
+    assert ServerConfig(tmp_path / "db", workers=3).workers == 3
     app = create_app({"DATABASE": str(tmp_path / "db.sqlite")})
     assert app.extensions["normlab"].config == config  # the dict form has the same defaults
     assert app.config["MAX_CONTENT_LENGTH"] == config.max_content_length

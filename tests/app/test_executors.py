@@ -137,7 +137,7 @@ def test_the_factory_makes_the_executor_the_config_names(tmp_path):
     assert isinstance(thread, ThreadExecutor)
     process = make_executor(ServerConfig(tmp_path / "db.sqlite", workers=3, data_dir=str(tmp_path)), None)
     assert isinstance(process, ProcessExecutor) and process.describe() == {
-        "executor": "process", "blas_threads_per_run": 1, "processes": 0, "cores": []}
+        "executor": "process", "processes": 0, "cores": [], "running": []}
     process.close()
 
 
@@ -259,7 +259,7 @@ def _served(tmp_path, *flags):
         while not (status := json.load(urllib.request.urlopen(url + "/api/status", timeout=10)))["processes"]:
             assert time.monotonic() < deadline, "no run process came up"
             time.sleep(0.1)
-        yield proc, status
+        yield proc, {**status, "url": url}
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -293,13 +293,51 @@ def _thread_cores(pid: int) -> set[frozenset[int]]:
 
 
 @pytest.mark.skipif(len(usable_cores()) < 2, reason="pinning needs two cores; CI has two")
-@pytest.mark.parametrize("flags", [(), ("--no-pin",)])
-def test_serve_keeps_its_own_threads_off_the_core_its_run_process_is_kept_to(tmp_path, flags):
+@pytest.mark.parametrize("flags", [(), ("--workers", "1"), ("--no-pin",)])
+def test_serve_keeps_its_own_threads_off_the_cores_its_runs_are_kept_to(tmp_path, flags):
     cores = usable_cores()
     with _served(tmp_path, *flags) as (proc, status):
-        if flags:  # --no-pin: the scheduler's choice, everywhere
+        run_cores = {frozenset(allowed_cores(child)) for child in _children(proc.pid)}  # and the resource tracker's
+        if "--workers" in flags:  # fewer workers than cores: the runs on the highest, the server on the rest
+            assert frozenset([cores[-1]]) in run_cores and status["cores"] == [cores[-1]]
+            assert _thread_cores(proc.pid) == {frozenset(cores[:-1])}
+        else:  # one worker per core (the default) shares every core; --no-pin: the scheduler's choice
+            assert status["workers"] == len(cores) and run_cores == {frozenset(cores)}
+            assert status["cores"] == ([] if flags else cores)
             assert _thread_cores(proc.pid) == {frozenset(cores)}
-            return
-        run_cores = {frozenset(allowed_cores(child)) for child in _children(proc.pid)}
-        assert frozenset([cores[-1]]) in run_cores and status["cores"] == [cores[-1]]
-        assert _thread_cores(proc.pid) == {frozenset(cores[:-1])}
+
+
+def _post(url: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data if data is not None else b"", {"Content-Type": "application/json"},
+                                     method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+@pytest.mark.skipif(len(usable_cores()) != 2, reason="the division checked is the 2-core one; CI has two")
+def test_a_study_trains_two_runs_at_once_each_on_its_own_core_and_a_lone_run_gets_both(tmp_path):
+    cores = usable_cores()
+    settings = {"dataset": "synthetic", "train_size": 20000, "batch_size": 64, "epochs": 20, "hidden": 200}
+    with _served(tmp_path) as (proc, status):
+        url = status["url"]
+        study = _post(url + "/api/studies", {"name": "two at once", "penalties": ["none", "l1"], "lams": [1e-3],
+                                             "seeds": 1, "settings": settings})
+        deadline = time.monotonic() + 60
+        while len((status := json.load(urllib.request.urlopen(url + "/api/status", timeout=10)))["running"]) < 2:
+            assert time.monotonic() < deadline, f"the two runs never trained at once: {status}"
+            time.sleep(0.05)
+        running = status["running"]
+        assert [r["threads"] for r in running] == [1, 1]
+        assert sorted(c for r in running for c in r["cores"]) == cores  # a core each, none shared
+        for run in running:  # every thread of each run process (its products' helpers too) kept to its core
+            assert _thread_cores(run["pid"]) == {frozenset(run["cores"])}
+        _post(f"{url}/api/runs/{study['runs'][0]}/cancel")
+        deadline = time.monotonic() + 30
+        while (running := json.load(urllib.request.urlopen(url + "/api/status", timeout=10))["running"]) != [] and \
+                running[0]["threads"] != 2:
+            assert time.monotonic() < deadline, f"the run left alone did not get both cores: {running}"
+            time.sleep(0.05)
+        if running:  # (it may have finished meanwhile on a fast machine)
+            assert running[0]["cores"] == cores and _thread_cores(running[0]["pid"]) == {frozenset(cores)}
+        _post(f"{url}/api/runs/{study['runs'][1]}/cancel")

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from app.cli import main
+from app.cores import usable_cores
 
 from .conftest import TINY, wait_finished, wait_for
 
@@ -96,7 +97,33 @@ def test_cli_sweep_json_and_range(capsys):
     assert [s["lam"] for s in lines[-1]["settings"]] == [1e-4, 1e-3, 1e-2]
 
 
+# Large enough that each run's products are shared among its threads (engine/fast/products.py).
+SPLIT = ["--dataset", "synthetic", "--train-size", "640", "--epochs", "2", "--hidden", "200", "--batch-size", "64"]
+
+
+def test_cli_sweep_in_parallel_processes_gives_the_numbers_of_one_after_another_in_order(capsys):
+    outputs = {}
+    for workers in ("1", "2", "3"):  # here on every core / two and three run processes at once
+        assert main(["sweep", *SPLIT, "--penalties", "none,l1,l2", "--lams", "1e-3,1e-2", "--json",
+                     "--workers", workers]) == 0
+        captured = capsys.readouterr()
+        assert f"5 runs, {workers} at a time" in captured.err
+        lines = [json.loads(line) for line in captured.out.splitlines()]
+        outputs[workers] = [{k: v for k, v in line.items() if "seconds" not in k} for line in lines[:-1]]
+        assert [(r["run"], r["event"]) for r in outputs[workers]] == [
+            ("none", "done"), ("L1 λ=0.001", "done"), ("L1 λ=0.01", "done"), ("L2 λ=0.001", "done"),
+            ("L2 λ=0.01", "done")]
+    assert outputs["2"] == outputs["1"] and outputs["3"] == outputs["1"]
+
+
+def test_cli_sweep_says_how_many_runs_train_at_once(capsys):
+    assert main(["sweep", *SMALL, "--penalties", "none,l1", "--lams", "1e-3"]) == 0
+    cores = len(usable_cores())
+    assert capsys.readouterr().out.startswith(f"2 runs, {min(2, cores)} at a time on {cores} core")
+
+
 @pytest.mark.parametrize("flags, message", [
+    (["--workers", "0"], "--workers: must be a whole number from 1 to 64, got 0"),
     (["--penalties", "l5"], "--penalties: must be among"),
     (["--lams", "a,b"], "--lams: expected numbers"),
     (["--lam-range", "1:2"], "--lam-range: expected LOW:HIGH:COUNT"),
