@@ -81,8 +81,10 @@ def studies():
 
 @bp.get("/studies/<id:study_id>")
 def study_page(study_id: int):
-    study = found(current_app.extensions["normlab"].store.get_study(study_id))
-    return render_template("study.html", study={"id": study["id"], "name": study["name"], "spec": study["spec"]})
+    lab = current_app.extensions["normlab"]
+    study = found(lab.store.get_study(study_id))
+    return render_template("study.html", study={"id": study["id"], "name": study["name"], "spec": study["spec"]},
+                           workers=lab.config.workers)
 
 
 @bp.get("/compare")

@@ -66,6 +66,9 @@ def test_the_study_page_shows_the_trade_off_with_the_right_points(watched, live_
     expect(page.locator("#count-completed")).to_have_text("10")
     expect(page.locator("#count-total")).to_have_text("10")
     expect(page.locator("#verdict")).to_have_text(study["verdict"])
+    workers = live_server.api("GET", "/api/status")[1]["workers"]  # by default one per core
+    expect(page.locator("#study-concurrency")).to_have_text(
+        f"This server trains {workers} run{'s' if workers != 1 else ''} at a time; the others wait in the queue.")
 
     # Each trade-off chart: 2 λ × (L1, L2) setting means, the baseline band, the 8 runs as dots.
     for chart in TRADEOFF_CHARTS:
