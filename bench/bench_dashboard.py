@@ -62,6 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "default: the library's own (all cores)")
     parser.add_argument("--server-blas-threads", type=int, help="BLAS threads for the `normlab serve` process of "
                         "parts 1 and 3 only (the CLI keeps the setting above): tries serving with fewer threads")
+    parser.add_argument("--serve-flags", default="", help="more flags for `normlab serve` in parts 1 and 3, e.g. "
+                        "'--workers 1' (a run on one core, one thread, the server's threads on the others)")
     parser.add_argument("--quiet", type=float, default=QUIET["cores"], help="before each timed run, wait until other "
                         "processes use fewer cores than this (2 s sample; 0: do not wait; default %(default)s)")
     parser.add_argument("--quiet-wait", type=float, default=QUIET["max_wait"], help="longest wait for quiet, s (default %(default)s)")

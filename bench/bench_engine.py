@@ -3,139 +3,134 @@
 Run by hand, never by CI (PyTorch is a benchmark-only dependency)::
 
     .venv/bin/pip install torch==2.13.0
-    .venv/bin/python bench/bench_engine.py                 # all cores, real MNIST
-    .venv/bin/python bench/bench_engine.py --threads 1
+    .venv/bin/python bench/bench_engine.py                 # 1 thread and all cores, real MNIST
     .venv/bin/python bench/bench_engine.py --compare       # also the full seed study
+    .venv/bin/python bench/bench_engine.py --emulate-avx2  # AVX2 kernels only (OpenBLAS Haswell, torch avx2)
 
-In one process, on the same data (the seed setup: 20 000 random MNIST training examples,
-``(x/255 - 0.5)*2`` float32, 784→200 sigmoid→10, batch 64, SGD lr 0.1, shuffled each epoch)
-and with the same thread count, it measures median seconds per epoch of the training steps for
+Each contender runs in a process of its own, on the same data (the seed setup: 20 000 random
+MNIST training examples, ``(x/255 - 0.5)*2`` float32, 784→200 sigmoid→10, batch 64, SGD lr 0.1,
+shuffled each epoch), and they take turns epoch by epoch so machine noise hits all alike:
 
-1. the engine (``train_seconds`` of its EpochEvents) for each penalty of the seed study;
-2. the same model, data, initial weights and batch order in PyTorch on the CPU;
-3. the floor: the two large matrix products per batch alone, in NumPy.
+1. the engine (``train_seconds`` of its EpochEvents), at 1 thread and at all cores;
+2. the same model, data, initial weights and batch order in PyTorch, at all cores;
+3. the floor: the two large matrix products per batch alone, on BLAS's own threads, at 1 thread
+   and at all cores.
 
-Repetitions are interleaved (engine epoch, torch epoch, floor epoch, engine epoch, ...) so
-machine noise hits all three alike. Without PyTorch it says so and measures the engine against
-its floor only. It then runs ``normlab train`` in a subprocess to report its peak memory, and
-with ``--compare`` runs ``normlab compare`` and prints its table.
+The engine is judged against PyTorch at all cores and against the floor at the same thread
+count. It prints the BLAS kernel each process found (threadpoolctl) and the CPU's vector
+extensions, so figures from different machines can be told apart. Without PyTorch it says so
+and measures engine and floor only. Then ``normlab train`` in a subprocess for its peak memory,
+and with ``--compare`` ``normlab compare``'s table.
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import statistics
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine import EpochEvent, RunConfig, train  # noqa: E402
-
+import engine_contenders  # noqa: E402
 import procfs  # noqa: E402
-from engine_contenders import MatmulFloor, Setup, TorchTrainer, make_setup  # noqa: E402
 from served import json_records, run_cli  # noqa: E402
 
 TORCH_VERSION = "2.13.0"
 SEED_STUDY = (("none", 0.0), ("l2", 0.01), ("l1", 1e-4))
-TARGET_VS_TORCH = 0.5     # engine seconds / torch seconds, at most
-TARGET_VS_FLOOR = 1.5     # engine seconds / floor seconds, at most
+TARGET_VS_TORCH = 0.5     # engine seconds / torch seconds at all cores, at most
+TARGET_VS_FLOOR = 1.3     # engine seconds / floor seconds at the same thread count, at most
 TARGET_PEAK_MB = 300.0    # peak RSS of one `normlab train` run, at most
 NOISY_SPREAD = 1.5        # epoch times spread wider than this: something else used the cores
-WARMUP_EPOCHS = 1         # untimed epochs per contender before measuring
+PAUSE_SECONDS = 0.3       # between turns: longer than BLAS's and OpenMP's spin after a call
+# Only the AVX2 kernels, as on a machine without AVX-512: OpenBLAS's Haswell kernels for NumPy,
+# PyTorch's avx2 code paths and MKL's / oneDNN's AVX2 ones.
+AVX2_ENV = {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+            "ONEDNN_MAX_CPU_ISA": "AVX2"}
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile")
 
 
-# ----------------------------------------------------------------------------- contenders
-
-def import_torch():
-    """torch, or None (with a note on stderr) when it is missing: the rest runs without it."""
+def torch_installed() -> bool:
+    """Whether PyTorch can be imported (a note on stderr when not: the rest runs without it)."""
     try:
-        import torch
+        import torch  # noqa: F401
     except ImportError:
         print(f"bench_engine: PyTorch is not installed, so the engine is measured against its floor only; "
               f"for the comparison (benchmark only):\n    .venv/bin/pip install torch=={TORCH_VERSION}",
               file=sys.stderr, flush=True)
-        return None
-    return torch
+        return False
+    return True
 
 
-def run_engine(config: RunConfig, dataset, after_epoch: Callable[[], None]) -> list[float]:
-    """Train with the engine; return each epoch's ``train_seconds``.
-
-    ``after_epoch`` runs after every epoch's EpochEvent, outside the engine's timed
-    training steps: that is where the other contenders take their turn.
-    """
-    seconds: list[float] = []
-
-    def on_event(event) -> None:
-        if isinstance(event, EpochEvent):
-            seconds.append(event.train_seconds)
-            after_epoch()
-
-    final = train(config, dataset, on_event)
-    if final.kind != "done":
-        raise RuntimeError(f"engine run {config.describe_penalty()} ended {final.kind}: {getattr(final, 'reason', '')}")
-    return seconds
-
-
-# ----------------------------------------------------------------------------- speed
+# ----------------------------------------------------------------------------- contenders
 
 @dataclass
-class SpeedRow:
-    """Per-epoch timings of the three contenders for one penalty."""
+class Contender:
+    """One contender's process and its epoch times per penalty."""
 
-    label: str
-    engine: list[float]
-    torch: list[float]
-    floor: list[float]
+    kind: str
+    threads: int
+    process: multiprocessing.Process
+    conn: object
+    seconds: dict[str, list[float]] = field(default_factory=dict)
 
     @property
-    def medians(self) -> tuple[float, float, float]:
-        """Median s/epoch of engine, torch (nan without torch) and floor."""
-        return tuple(statistics.median(v) if v else float("nan") for v in (self.engine, self.torch, self.floor))
+    def name(self) -> str:
+        return f"{self.kind}@{self.threads}"
+
+    def turn(self, penalty: str, lam: float, keep: bool = True) -> None:
+        """Time this contender's epochs on ``penalty`` (an engine turn is a fresh 2-epoch run: its second counts)."""
+        count = 2 if self.kind == "engine" else 1
+        self.conn.send(("epochs", penalty, lam, count))
+        times = self.conn.recv()
+        if keep:
+            self.seconds.setdefault(penalty, []).append(times[-1])
+        time.sleep(PAUSE_SECONDS)
+
+    def info(self) -> dict:
+        self.conn.send(("info",))
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        self.conn.send(None)
+        self.process.join(30)
 
 
-def measure_penalty(torch, setup: Setup, penalty: str, lam: float, epochs: int) -> SpeedRow:
-    """Interleave engine, torch (when installed) and floor epochs for one penalty; ``epochs`` timed each."""
-    config = replace(setup.config, penalty=penalty, lam=lam, epochs=epochs + WARMUP_EPOCHS)
-    trainer = TorchTrainer(torch, setup, penalty, lam) if torch is not None else None
-    floor = MatmulFloor(setup)
-    torch_s: list[float] = []
-    floor_s: list[float] = []
-
-    def others() -> None:
-        if trainer is not None:
-            torch_s.append(trainer.epoch())
-        floor_s.append(floor.epoch())
-
-    engine_s = run_engine(config, setup.dataset, others)
-    w = WARMUP_EPOCHS
-    return SpeedRow(config.describe_penalty(), engine_s[w:], torch_s[w:], floor_s[w:])
+def start_contenders(kinds: list[tuple[str, int]], dataset: str) -> list[Contender]:
+    context = multiprocessing.get_context("spawn")
+    contenders = []
+    for kind, threads in kinds:
+        parent, child = context.Pipe()
+        process = context.Process(target=engine_contenders.serve, args=(child, kind, threads, dataset), daemon=True)
+        process.start()
+        contenders.append(Contender(kind, threads, process, parent))
+    return contenders
 
 
-def limit_threads(torch, threads: int) -> None:
-    """Limit numpy's BLAS (and any OpenMP pool loaded) and torch to ``threads``, process-wide."""
-    threadpool_limits(limits=threads)
-    if torch is not None:
-        torch.set_num_threads(threads)
-
-
-def measure_speed(torch, setup: Setup, epochs: int) -> list[SpeedRow]:
-    """All penalties of the seed study (threads already limited by ``limit_threads``)."""
-    rows = []
+def measure_speed(contenders: list[Contender], epochs: int) -> None:
+    """For each penalty: one untimed turn each, then ``epochs`` rounds of one turn each, in rotating order."""
     for penalty, lam in SEED_STUDY:
-        rows.append(measure_penalty(torch, setup, penalty, lam, epochs))
-        print(f"  measured {rows[-1].label}", file=sys.stderr, flush=True)
-    return rows
+        for contender in contenders:
+            contender.turn(penalty, lam, keep=False)
+        for round_ in range(epochs):
+            shift = round_ % len(contenders)
+            for contender in contenders[shift:] + contenders[:shift]:
+                contender.turn(penalty, lam)
+        print(f"  measured {penalty}", file=sys.stderr, flush=True)
+
+
+def median(contender: Contender | None, penalty: str) -> float:
+    if contender is None or not contender.seconds.get(penalty):
+        return float("nan")
+    return statistics.median(contender.seconds[penalty])
 
 
 def verdict(ratio: float, target: float) -> str:
@@ -147,36 +142,30 @@ def ratio_cell(ratio: float, target: float) -> str:
     return "-" if ratio != ratio else f"{ratio:.3f} {verdict(ratio, target)}"  # nan: no torch
 
 
-def speed_table(rows: list[SpeedRow]) -> str:
-    """Median s/epoch per contender and the two ratios against their targets."""
-    header = ("penalty", "engine s/ep", "torch s/ep", "floor s/ep",
-              f"engine/torch (≤{TARGET_VS_TORCH:g})", f"engine/floor (≤{TARGET_VS_FLOOR:g})")
+def speed_table(by_name: dict[str, Contender], threads: int) -> str:
+    """Median s/epoch per contender and the ratios against their targets."""
+    names = list(by_name)
+    header = ("penalty", *(f"{n} s/ep" for n in names), f"engine/torch @{threads} (≤{TARGET_VS_TORCH:g})",
+              *(f"engine/floor @{t} (≤{TARGET_VS_FLOOR:g})" for t in sorted({1, threads})))
     lines = []
-    for row in rows:
-        eng, tor, flo = row.medians
-        r_t, r_f = eng / tor, eng / flo
-        lines.append((row.label, f"{eng:.4f}", f"{tor:.4f}" if row.torch else "-", f"{flo:.4f}",
-                      ratio_cell(r_t, TARGET_VS_TORCH), ratio_cell(r_f, TARGET_VS_FLOOR)))
+    for penalty, _ in SEED_STUDY:
+        cells = [f"{median(by_name[n], penalty):.4f}" for n in names]
+        engine_all, torch_all = median(by_name.get(f"engine@{threads}"), penalty), median(by_name.get(f"torch@{threads}"), penalty)
+        floors = [ratio_cell(median(by_name.get(f"engine@{t}"), penalty) / median(by_name.get(f"floor@{t}"), penalty),
+                             TARGET_VS_FLOOR) for t in sorted({1, threads})]
+        lines.append((penalty, *cells, ratio_cell(engine_all / torch_all, TARGET_VS_TORCH), *floors))
     return format_table(header, lines)
 
 
-def spread_table(rows: list[SpeedRow]) -> str:
-    """Min and max per contender, and a noise verdict per penalty.
-
-    The work per epoch is fixed, so a row is NOISY when any contender's slowest epoch took
-    over NOISY_SPREAD × its fastest, or when its floor median (the same work in every row)
-    is over NOISY_SPREAD × the fastest floor epoch of the whole run.
-    """
-    best_floor = min(min(r.floor) for r in rows)
-    header = ("penalty", "engine min–max", "torch min–max", "floor min–max", "noise")
-    cell = lambda v: f"{min(v):.4f}–{max(v):.4f}" if v else "-"  # noqa: E731
+def spread_table(by_name: dict[str, Contender]) -> str:
+    """Min–max per contender and a noise verdict per penalty (the work per epoch is fixed)."""
+    header = ("penalty", *(f"{n} min–max" for n in by_name), "noise")
     lines = []
-    for r in rows:
-        spread = max(max(v) / min(v) for v in (r.engine, r.torch, r.floor) if v)
-        drift = statistics.median(r.floor) / best_floor
-        noisy = spread > NOISY_SPREAD or drift > NOISY_SPREAD
-        noise = f"NOISY (max/min {spread:.1f}, floor {drift:.1f}× best): rerun" if noisy else "ok"
-        lines.append((r.label, cell(r.engine), cell(r.torch), cell(r.floor), noise))
+    for penalty, _ in SEED_STUDY:
+        runs = [c.seconds.get(penalty, []) for c in by_name.values()]
+        spread = max(max(v) / min(v) for v in runs if v)
+        noise = f"NOISY (max/min {spread:.1f}): rerun" if spread > NOISY_SPREAD else "ok"
+        lines.append((penalty, *(f"{min(v):.4f}–{max(v):.4f}" if v else "-" for v in runs), noise))
     return format_table(header, lines)
 
 
@@ -190,23 +179,33 @@ def format_table(header, rows) -> str:
 
 # ----------------------------------------------------------------------------- environment
 
-def describe_environment(torch, setup: Setup, threads: int, epochs: int) -> str:
-    """Versions, BLAS libraries, thread count and dataset, as printed above the results."""
+def cpu_flags() -> str:
+    """The vector extensions /proc/cpuinfo lists (of those that decide the kernels)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return " ".join(f for f in CPU_FLAGS if f in flags) or "none of " + ", ".join(CPU_FLAGS)
+
+
+def describe_environment(contenders: list[Contender], args: argparse.Namespace) -> str:
+    """Versions, CPU, the thread pools and BLAS kernel each contender's process found, and the setup."""
     lines = [
         f"date      {time.strftime('%Y-%m-%d %H:%M')}",
-        f"machine   {procfs.cpu_model()}, {os.cpu_count()} logical cores",
-        f"python    {platform.python_version()}   numpy {np.__version__}   "
-        f"torch {torch.__version__ if torch is not None else 'not installed'}",
-        f"threads   {threads} (numpy BLAS via threadpoolctl, torch.set_num_threads)",
-        f"dataset   {setup.config.dataset} ({setup.dataset.source}), {len(setup.y)} training examples, "
-        f"{setup.x.dtype}, batch {setup.config.batch_size}, hidden {setup.config.hidden}, lr {setup.config.lr:g}",
-        f"epochs    {epochs} timed per contender and penalty (+{WARMUP_EPOCHS} warm-up), median reported",
-        "BLAS / thread pools:",
+        f"machine   {procfs.cpu_model()}, {os.cpu_count()} logical cores; load {procfs.loadavg()}",
+        f"cpu flags {cpu_flags()}" + ("   (--emulate-avx2: AVX2 kernels only)" if args.emulate_avx2 else ""),
+        f"python    {platform.python_version()}   numpy {np.__version__}",
+        f"dataset   {args.dataset}, seed setup (20 000 examples, batch 64, hidden 200, lr 0.1)",
+        f"epochs    {args.epochs} timed per contender and penalty (+1 untimed turn each), median reported",
+        "processes (thread pools as threadpoolctl sees them inside each):",
     ]
-    for pool in threadpool_info():
-        lines.append(f"  {pool.get('internal_api')} {pool.get('version')} ({pool.get('user_api')}, "
-                     f"{pool.get('num_threads')} threads, {pool.get('threading_layer', '-')}, "
-                     f"{pool.get('architecture', '-')}): {Path(pool['filepath']).name}")
+    for contender in contenders:
+        info = contender.info()
+        pools = "; ".join(f"{p.get('internal_api')} {p.get('version')} {p.get('architecture', '-')} "
+                          f"{p.get('num_threads')} thread(s)" for p in info["pools"])
+        torch_note = f"torch {info['torch']} ({info['torch_cpu']}); " if "torch" in info else ""
+        lines.append(f"  {contender.name:9} {torch_note}{pools}")
     return "\n".join(lines)
 
 
@@ -224,15 +223,14 @@ sys.exit(code)
 """
 
 
-def measure_memory(threads: int, dataset: str) -> str:
+def measure_memory(dataset: str) -> str:
     """Peak RSS of one seed-setup ``normlab train`` run (20 epochs, default flags).
 
     The figure is ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` taken in a small launcher process
     (see MAXRSS_LAUNCHER), so it is the run's own peak, not this process's size.
     """
     start = time.perf_counter()
-    proc = run_cli("train", "--json", "--dataset", dataset, blas_threads=threads,
-                   launcher=(sys.executable, "-c", MAXRSS_LAUNCHER))
+    proc = run_cli("train", "--json", "--dataset", dataset, launcher=(sys.executable, "-c", MAXRSS_LAUNCHER))
     wall = time.perf_counter() - start
     kib = int(proc.stderr.rsplit("maxrss_kib=", 1)[1].split()[0])  # KiB on Linux
     peak_mb = kib / 1024
@@ -244,9 +242,9 @@ def measure_memory(threads: int, dataset: str) -> str:
     ])
 
 
-def run_compare(threads: int) -> str:
-    """Run the seed study (``normlab compare --json``) and tabulate its final records."""
-    proc = run_cli("compare", "--json", blas_threads=threads)
+def run_compare() -> str:
+    """Run the seed study (``normlab compare --json``, every core) and tabulate its final records."""
+    proc = run_cli("compare", "--json")
     records = json_records(proc.stdout)
     last_epoch = {r["run"]: r for r in records if r.get("event") == "epoch"}
     rows = []
@@ -265,10 +263,12 @@ def run_compare(threads: int) -> str:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=5, help="timed epochs per contender and penalty (default 5)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="threads for numpy's BLAS and torch (default: all cores)")
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                        help="'all cores': the threads of the multi-threaded contenders (default: the usable cores)")
     parser.add_argument("--dataset", choices=("mnist", "synthetic"), default="mnist",
                         help="mnist (default) or synthetic for machines without MNIST")
+    parser.add_argument("--emulate-avx2", action="store_true",
+                        help="restrict NumPy's OpenBLAS and PyTorch to their AVX2 kernels (a machine without AVX-512)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the `normlab train` peak-memory run")
     parser.add_argument("--compare", action="store_true",
                         help="also run `normlab compare` (real MNIST, 3 × 20 epochs) and print its table")
@@ -280,24 +280,34 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    torch = import_torch()
-    limit_threads(torch, args.threads)
-    setup = make_setup(args.dataset)
-    print(describe_environment(torch, setup, args.threads, args.epochs), flush=True)
-
-    print("\n== speed: median seconds per epoch, training steps only ==", flush=True)
-    rows = measure_speed(torch, setup, args.epochs)
-    print(speed_table(rows))
+    if args.emulate_avx2:
+        os.environ.update(AVX2_ENV)  # before any contender (or `normlab train`) process starts
+    threads = args.threads
+    kinds = [("engine", 1), ("engine", threads), ("floor", 1), ("floor", threads)]
+    if torch_installed():
+        kinds.insert(2, ("torch", threads))
+    kinds = list(dict.fromkeys(kinds))  # one of each when --threads 1
+    contenders = start_contenders(kinds, args.dataset)
+    try:
+        print(describe_environment(contenders, args), flush=True)
+        print("\n== speed: median seconds per epoch, training steps only, each contender in its own process ==",
+              flush=True)
+        measure_speed(contenders, args.epochs)
+    finally:
+        for contender in contenders:
+            contender.stop()
+    by_name = {c.name: c for c in contenders}
+    print(speed_table(by_name, threads))
     print()
-    print(spread_table(rows), flush=True)
+    print(spread_table(by_name), flush=True)
 
     if not args.skip_memory:
         print(f"\n== memory: `normlab train --json --dataset {args.dataset}` (seed setup, 20 epochs), subprocess ==",
               flush=True)
-        print(measure_memory(args.threads, args.dataset), flush=True)
+        print(measure_memory(args.dataset), flush=True)
     if args.compare:
         print("\n== `normlab compare --json` (seed study, real MNIST) ==", flush=True)
-        print(run_compare(args.threads), flush=True)
+        print(run_compare(), flush=True)
     return 0
 
 

@@ -141,7 +141,7 @@ def bench_overhead(args, browser: Browser, tmp: Path) -> tuple[list[str], ServeP
     """Part 1: --pairs rounds of every variant in rotating order; the report and the server (part 3 reuses it)."""
     settings = {**SEED_RUN, "epochs": args.epochs}
     server = ServeProcess(tmp / "serve.sqlite", tmp / "serve.log", executor=args.executor,
-                          blas_threads=args.server_blas_threads)
+                          blas_threads=args.server_blas_threads, extra=tuple(args.serve_flags.split()))
     log("warm-up: CLI and dashboard, 1 epoch each")
     cli_run({**settings, "epochs": 1})
     dashboard_run(server, {**settings, "epochs": 1}, browser)[2].close()
@@ -182,7 +182,8 @@ def overhead_report(args, times: dict[str, list[float]], lines: list[str], waite
     med = {v: statistics.median(times[v]) for v in args.variants}
     out = [f"1. Live-watched run vs CLI: synthetic, 20 000 examples, hidden 200, batch 64, {args.epochs} epochs "
            f"({args.epochs * BATCHES_PER_EPOCH} batch events); engine seconds; {args.pairs} rounds, order rotated"
-           + (f"; the server with {args.server_blas_threads} BLAS thread(s), the CLI as set above" if args.server_blas_threads else "")]
+           + (f"; the server with {args.server_blas_threads} BLAS thread(s), the CLI as set above" if args.server_blas_threads else "")
+           + (f"; normlab serve {args.serve_flags}" if args.serve_flags else "")]
     out += [f"  {NAMES[v]} median {med[v]:7.2f} s  (runs: {fmt_list(times[v])})" for v in args.variants]
     for viewer in ("plain", "watched"):  # the verdict: a person's browser; then the one Playwright drives
         if {"cli", viewer} <= set(args.variants):
