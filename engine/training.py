@@ -233,8 +233,7 @@ class _Run:
     def _evaluate(self, epoch: int, totals: _EpochTotals, epoch_clock: "_Clock") -> EpochEvent:
         """Test-set loss and accuracy plus weight statistics: the epoch event; raises ``_RunEnded`` on divergence."""
         train_seconds = epoch_clock.elapsed()
-        self.test_logits = self.net.predict_logits(self.pixels_test,
-                                                   prepare=lambda pixels: preprocess(pixels, self.config.dtype))
+        self.test_logits = self._test_logits()
         test_loss = float(np.mean(cross_entropy_per_example(self.test_logits, self.y_test)))
         if not all(np.isfinite(w).all() for w in self.net.weights) or not math.isfinite(test_loss):
             reason = _divergence_reason(test_loss, epoch, self.batches, self.step, self.config)
@@ -249,6 +248,17 @@ class _Run:
                          test_accuracy=float(np.mean(self.predicted == self.y_test)),
                          sparsity=overall_sparsity(self.net.weights), seconds=epoch_clock.elapsed(),
                          train_seconds=train_seconds, weights=stats)
+
+    def _test_logits(self, chunk: int = 2000) -> np.ndarray:
+        """The test set's logits, its chunks shared among the run's threads (the same numbers as one thread)."""
+        starts = range(0, len(self.pixels_test), chunk)
+        parts: list[np.ndarray] = [np.empty(0)] * len(starts)
+
+        def logits(i: int) -> None:
+            parts[i] = self.net.predict_logits(self.pixels_test[starts[i]:starts[i] + chunk], chunk,
+                                               prepare=lambda pixels: preprocess(pixels, self.config.dtype))
+        self.pool.map(logits, len(starts))
+        return np.concatenate(parts) if parts else np.empty((0, N_CLASSES))
 
     def _done(self, last: EpochEvent) -> Event:
         w1 = self.net.weights[0]
