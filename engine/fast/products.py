@@ -10,24 +10,33 @@ claim blocks until none is left. So
 * a run's numbers do not depend on how many threads it has, nor on that number changing
   while it runs (the server re-divides the cores as runs start and end);
 * a helper that does not get a core in time only leaves its block to the run's own thread,
-  which then computes it itself: never much slower than one thread;
-* between products the helpers sleep in a blocking wait, taking no core from anyone.
+  which then computes it itself;
+* between products the helpers sleep in a blocking wait, taking no core from anyone;
+* on a machine whose cores are busy the hand-overs can still cost more than the helpers give,
+  so the pool keeps timing both ways (a few products shared, as many alone, every few hundred)
+  and shares only while sharing is the quicker: never much slower than one thread.
 """
 from __future__ import annotations
 
 import itertools
+import os
 import queue
 import threading
+import time
 from typing import Callable
 
 import numpy as np
 
 from .blas import bound_gemm, gemm_tn
 
-# Blocks per product: up to this many threads share one product. Fixed, so that the
-# numbers never depend on the thread count; block edges fall on multiples of ALIGN.
-BLOCKS = 4
+# Blocks per product: up to this many threads share one product. Fixed for the machine, so
+# that the numbers never depend on the thread count; block edges fall on multiples of ALIGN.
+# More blocks cost more at one thread (each BLAS call packs the shared operand again).
+BLOCKS = max(2, min(4, os.cpu_count() or 1))
 ALIGN = 16
+# Every PROBE_EVERY products, PROBE products shared then PROBE alone decide whether to share
+# until the next probe (even counts: a step's two products alternate).
+PROBE_EVERY, PROBE = 400, 40
 # Products with fewer multiply-adds are one NumPy call: a hand-over would cost more than it saves.
 MIN_SPLIT_WORK = 1 << 20
 
@@ -69,6 +78,9 @@ class ProductPool:
     def __init__(self, threads: Threads = 1):
         self._threads = threads if callable(threads) else (lambda: threads)
         self._helpers: list[queue.SimpleQueue] = []
+        self._products = 0
+        self._probe = [0.0, 0.0]  # seconds of the probe's products: alone, shared
+        self.sharing = True  # between probes: whether helpers take part
 
     def threads(self) -> int:
         """How many threads the next product may use (at least 1)."""
@@ -81,11 +93,25 @@ class ProductPool:
             for i in range(count):
                 task(i)
             return
-        job = _Job(task, count)
-        for inbox in self._started(helpers):
-            inbox.put(job)
-        job.work()
-        job.wait()
+        phase = self._products % PROBE_EVERY
+        self._products += 1
+        probing = phase < 2 * PROBE
+        share = phase < PROBE if probing else self.sharing
+        start = time.perf_counter() if probing else 0.0
+        if share:
+            job = _Job(task, count)
+            for inbox in self._started(helpers):
+                inbox.put(job)
+            job.work()
+            job.wait()
+        else:
+            for i in range(count):
+                task(i)
+        if probing:
+            self._probe[share] += time.perf_counter() - start
+            if phase == 2 * PROBE - 1:
+                self.sharing = self._probe[1] < self._probe[0]
+                self._probe = [0.0, 0.0]
 
     def _started(self, helpers: int) -> list[queue.SimpleQueue]:
         while len(self._helpers) < helpers:

@@ -1,12 +1,13 @@
 """Shared products (engine/fast/products.py): right, and the same numbers whatever the thread count."""
 import itertools
 import threading
+import time
 
 import numpy as np
 import pytest
 
 from engine import RunConfig, event_to_dict, train
-from engine.fast.products import BLOCKS, ProductPool, edges, matmul_into, step_into
+from engine.fast.products import BLOCKS, PROBE, ProductPool, edges, matmul_into, step_into
 
 THREAD_COUNTS = (1, 2, 3, BLOCKS + 1)
 
@@ -106,3 +107,25 @@ def _without_seconds(record: dict) -> dict:
     if "first_layer" in record:
         record["first_layer"] = np.asarray(record["first_layer"]).tobytes()
     return record
+
+
+def _probe_with(block_seconds):
+    """A 2-thread pool through one probe of blocks that sleep ``block_seconds(on a helper?)``; whether it shares after."""
+    pool = ProductPool(2)
+    try:
+        def task(i):
+            time.sleep(block_seconds(threading.current_thread().name.startswith("normlab-products-")))
+        for _ in range(2 * PROBE):
+            pool.map(task, 2)
+        return pool.sharing
+    finally:
+        pool.close()
+
+
+def test_the_pool_stops_sharing_when_its_helpers_make_products_slower():
+    # a helper whose block takes far longer than the run's own thread takes for both: a busy core
+    assert _probe_with(lambda on_helper: 0.008 if on_helper else 0.001) is False
+
+
+def test_the_pool_shares_when_its_helpers_make_products_quicker():
+    assert _probe_with(lambda on_helper: 0.005) is True  # two blocks at once: half the time
