@@ -55,7 +55,7 @@ class ServerConfig:
     workers: int | None = None  # runs trained at the same time; None: one per core (process executor), else 1
     executor: str = "process"  # or "thread" (in this process), "dask" (needs scheduler)
     scheduler: str | None = None  # a Dask scheduler's address, tcp://HOST:PORT
-    pin_runs: bool = True  # process executor: each run process on a core of its own when there are enough
+    pin_runs: bool = True  # process executor: each run process kept to its share of the cores when there are enough
     queue_limit: int = 100  # queued runs launched on their own (single runs, comparisons, reruns)
     study_queue_limit: int = STUDY_QUEUE_LIMIT  # queued study runs, counted apart (see app.jobs)
     preload_dataset: str | None = None  # loaded in the background at start; None: on first use

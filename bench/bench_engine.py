@@ -115,12 +115,24 @@ def start_contenders(kinds: list[tuple[str, int]], dataset: str) -> list[Contend
     return contenders
 
 
-def measure_speed(contenders: list[Contender], epochs: int) -> None:
-    """For each penalty: one untimed turn each, then ``epochs`` rounds of one turn each, in rotating order."""
+def wait_quiet(cores: float, max_wait: float) -> None:
+    """Wait (up to ``max_wait`` s) until the machine uses fewer than ``cores`` over 1 s (the contenders are idle)."""
+    deadline = time.monotonic() + max_wait
+    while cores > 0 and time.monotonic() < deadline:
+        busy = procfs.machine_cpu()[0]
+        time.sleep(1.0)
+        if procfs.machine_cpu()[0] - busy < cores:
+            return
+
+
+def measure_speed(contenders: list[Contender], epochs: int, quiet: tuple[float, float] = (0.0, 0.0)) -> None:
+    """For each penalty: one untimed turn each, then ``epochs`` rounds of one turn each, in rotating order,
+    each round once the machine is quiet (``quiet``: fewer cores busy than this, waiting at most that long)."""
     for penalty, lam in SEED_STUDY:
         for contender in contenders:
             contender.turn(penalty, lam, keep=False)
         for round_ in range(epochs):
+            wait_quiet(*quiet)
             shift = round_ % len(contenders)
             for contender in contenders[shift:] + contenders[:shift]:
                 contender.turn(penalty, lam)
@@ -269,6 +281,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="mnist (default) or synthetic for machines without MNIST")
     parser.add_argument("--emulate-avx2", action="store_true",
                         help="restrict NumPy's OpenBLAS and PyTorch to their AVX2 kernels (a machine without AVX-512)")
+    parser.add_argument("--quiet", type=float, default=0.3, help="before each round wait until the rest of the "
+                        "machine uses fewer cores than this (0: do not wait; default %(default)s)")
+    parser.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait for quiet, s (default %(default)s)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the `normlab train` peak-memory run")
     parser.add_argument("--compare", action="store_true",
                         help="also run `normlab compare` (real MNIST, 3 × 20 epochs) and print its table")
@@ -292,7 +307,7 @@ def main(argv=None) -> int:
         print(describe_environment(contenders, args), flush=True)
         print("\n== speed: median seconds per epoch, training steps only, each contender in its own process ==",
               flush=True)
-        measure_speed(contenders, args.epochs)
+        measure_speed(contenders, args.epochs, (args.quiet, args.quiet_wait))
     finally:
         for contender in contenders:
             contender.stop()

@@ -6,7 +6,7 @@ client ("socket": server-side streaming only), with a Playwright page on `/` tha
 frame but draws nothing ("nodraw"), with that page drawing ("watched"), and with a chromium
 started on `/` with no automation client attached during the run ("plain", see PlainChromium);
 for the server the engine's own ``seconds``. The variants run in rotating order, one round after
-another. Target: a run watched in a browser ≤ 1.05 × CLI, judged on the median of the per-round
+another. Target: a run watched in a browser ≤ 1.1 × CLI, judged on the median of the per-round
 plain/CLI ratios with its 90 % bootstrap interval (watched/CLI printed too). Per run, the CPU of
 the server, its run processes, the browser (by process type) and everything else is printed, with
 the share of the run its process waited for a CPU.
@@ -24,7 +24,7 @@ from dashboard_cpu import NOISY_CORES, CpuMeter, cpu_line, log, noisy, wait_quie
 from dashboard_stats import bootstrap_median_ci, fmt_list, paired_ratios
 from served import BATCHES_PER_EPOCH, SEED_RUN, ServeProcess, follow_run, http, run_cli, wait_finished
 
-TARGET = 1.05  # a watched run's time / the CLI's, at most
+TARGET = 1.10  # a watched run's time / the CLI's, at most
 VARIANTS = ("cli", "served", "socket", "nodraw", "watched", "plain")
 NAMES = {"cli": "CLI (app.cli train --json):     ", "served": "dashboard, no browser:          ",
          "socket": "dashboard, one socket client:   ", "nodraw": "dashboard page, drawing nothing:",

@@ -26,8 +26,8 @@ from .process import ProcessExecutor  # noqa: E402  (after ExecutorError, which 
 
 def make_executor(config: ServerConfig, datasets: DatasetCache) -> Executor:
     """The executor ``config`` names (its name and scheduler are checked already): process (``workers``
-    child processes, each kept to a core of its own when ``pin_runs`` and there are enough cores),
-    thread or dask. ExecutorError when the dask one cannot reach its scheduler."""
+    child processes sharing the cores out, each kept to its share when ``pin_runs`` and there are
+    enough cores), thread or dask. ExecutorError when the dask one cannot reach its scheduler."""
     if config.executor == "thread":
         return ThreadExecutor(datasets, config.workers)
     if config.executor == "process":
