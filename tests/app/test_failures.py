@@ -10,11 +10,11 @@ def test_engine_exception_is_recorded_logged_and_the_next_run_starts(client, mon
     real_train = app.executors.thread.train
     calls = []
 
-    def exploding_train(config, dataset, on_event, should_stop):
+    def exploding_train(config, dataset, on_event, should_stop, **options):
         calls.append(config)
         if len(calls) == 1:
             raise RuntimeError("boom inside the engine")
-        return real_train(config, dataset, on_event, should_stop)
+        return real_train(config, dataset, on_event, should_stop, **options)
 
     monkeypatch.setattr(app.executors.thread, "train", exploding_train)
     caplog.set_level(logging.ERROR, logger="app.jobs")
