@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .comparisons import Comparison, paired_phrase
 from .config import RANGES, ConfigError, RunConfig, is_finite_number
 from .penalties import PENALTY_NAMES
 
@@ -138,7 +139,12 @@ def aggregate(results: Iterable[Mapping[str, Any]]) -> list[SettingSummary]:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The best setting by mean test accuracy, against the no-penalty baseline."""
+    """The best setting by mean test accuracy, against the no-penalty baseline.
+
+    With ``comparison`` (its paired comparison with the baseline, ``engine.comparisons``)
+    the sentence gives the paired interval and p-value; without, it falls back to comparing
+    the difference with the seed-to-seed spread.
+    """
 
     penalty: str
     lam: float
@@ -147,22 +153,29 @@ class Verdict:
     difference: float | None
     spread: float | None
     exceeds_spread: bool | None
+    comparison: Comparison | None = None
 
     def sentence(self) -> str:
         head = f"best: {self.penalty}" + ("" if self.penalty == "none" else f" λ={self.lam:g}") + f", test accuracy {self.accuracy:.4f}"
         if self.difference is None or self.penalty == "none":
             return head
+        if self.comparison is not None:
+            return f"{head}; {paired_phrase(self.comparison)}"
         judged = "larger" if self.exceeds_spread else "not larger"
         return (f"{head}; {self.difference:+.4f} against no penalty, {judged} than the seed-to-seed spread "
                 f"(±{self.spread:.4f})")
 
 
-def best_setting(summaries: Sequence[SettingSummary], exclude_baseline: bool = False) -> Verdict | None:
+def best_setting(summaries: Sequence[SettingSummary], exclude_baseline: bool = False,
+                 comparisons: Sequence[Comparison] = ()) -> Verdict | None:
     """The setting with the highest mean test accuracy, and how it compares with 'none'.
 
-    The difference counts as real when it is larger than the seed-to-seed standard
-    deviation of either setting (with one seed there is no spread to compare with).
-    With ``exclude_baseline`` the best *penalized* setting is chosen (still judged against 'none').
+    Given the study's ``comparisons`` (``comparisons.compare_to_baseline`` of its runs), the
+    verdict carries the best setting's paired comparison and its sentence the paired
+    interval. Without them (the older reading) the difference counts as real when it is
+    larger than the seed-to-seed standard deviation of either setting (with one seed there
+    is no spread to compare with). With ``exclude_baseline`` the best *penalized* setting is
+    chosen (still judged against 'none').
     """
     scored = [s for s in summaries if s.metrics.get("test_accuracy")]
     candidates = [s for s in scored if s.penalty != "none"] if exclude_baseline else scored
@@ -176,7 +189,9 @@ def best_setting(summaries: Sequence[SettingSummary], exclude_baseline: bool = F
     spread = max(acc.std, base.std)
     difference = acc.mean - base.mean
     exceeds = abs(difference) > spread if min(acc.n, base.n) > 1 else None
-    return Verdict(best.penalty, best.lam, acc.mean, base.mean, difference, spread, exceeds)
+    paired = next((c for c in comparisons if (c.penalty, c.lam, c.metric) == (best.penalty, best.lam, "test_accuracy")
+                   and c.baseline_penalty == "none"), None)
+    return Verdict(best.penalty, best.lam, acc.mean, base.mean, difference, spread, exceeds, paired)
 
 
 def run_metrics(settings: Mapping[str, Any], final: Mapping[str, Any] | None) -> dict[str, Any]:
