@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -32,10 +33,23 @@ from .events import (
 )
 from .fast.kernels import preprocess_rows
 from .losses import DIVERGENCE_LOSS, cross_entropy_per_example
-from .metrics import confusion_matrix, dead_units, first_layer_images, overall_sparsity, weight_stats
+from .metrics import (
+    active_weights,
+    confusion_matrix,
+    dead_inputs,
+    dead_units,
+    first_layer_images,
+    input_importance,
+    overall_sparsity,
+    unit_norms,
+    weight_stats,
+)
 from .network import Network
 from .penalties import make_penalty
+from .priors import fit_network_priors
+from .pruning import pruning_curve
 from .stepping import make_stepper
+from .trajectories import trajectory_positions, trajectory_values
 
 EventSink = Callable[[Event], None]
 StopCheck = Callable[[], bool]
@@ -45,20 +59,23 @@ N_CLASSES = 10
 
 @dataclass(frozen=True)
 class RandomStreams:
-    """Independent generators for the data subset, the initial weights and the batch order.
+    """Independent generators for the data subset, the initial weights, the batch order and the trajectory sample.
 
-    Split from one seed so that runs differing only in penalty or λ share all three
+    Split from one seed so that runs differing only in penalty or λ share all four
     (paired comparisons).
     """
 
     subset: np.random.Generator
     init: np.random.Generator
     order: np.random.Generator
+    trajectory: np.random.Generator  # positions of the weights the epoch events follow
 
     @classmethod
     def from_seed(cls, seed: int) -> "RandomStreams":
-        subset, init, order = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-        return cls(subset, init, order)
+        # SeedSequence children are numbered: the first three of spawn(4) are those spawn(3)
+        # gave before the trajectory stream existed, so every earlier run keeps its numbers.
+        subset, init, order, trajectory = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
+        return cls(subset, init, order, trajectory)
 
 
 def preprocess(pixels: np.ndarray, dtype: str, rows: np.ndarray | None = None,
@@ -181,6 +198,7 @@ class _Run:
                                  streams.init, config.dtype)
         self.stepper = make_stepper(config, self.net, make_penalty(config.penalty, config.lam, config.lam_l2),
                                     readable=readable)
+        self.trajectory_positions = trajectory_positions(streams.trajectory, self.net.weights[0].shape)
         self.batches = math.ceil(len(self.y_train) / config.batch_size)
         self.step = 0
         self.checksum = dataset.checksum
@@ -190,15 +208,17 @@ class _Run:
                   total_steps=self.batches * self.config.epochs, train_size=len(self.y_train),
                   test_size=len(self.y_test), n_params=sum(p.size for p in self.net.params),
                   dataset_checksum=self.checksum, subset_checksum=_sha256(self.indices),
-                  init_checksum=_sha256(*self.net.params), numpy_version=np.__version__)
+                  init_checksum=_sha256(*self.net.params), numpy_version=np.__version__,
+                  trajectory_positions=self.trajectory_positions,
+                  trajectory_initial=trajectory_values(self.net.weights[0], self.trajectory_positions))
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), self._blas_limits():
                 for epoch in range(1, self.config.epochs + 1):
                     epoch_clock = _Clock()
                     last = self._evaluate(epoch, self._train_epoch(epoch), epoch_clock)
+                return self._done(last)
         except _RunEnded as ended:
             return ended.event
-        return self._done(last)
 
     def _blas_limits(self):
         if not self.blas_threads:
@@ -248,17 +268,31 @@ class _Run:
                          train_accuracy=totals.correct / len(self.y_train), test_loss=test_loss,
                          test_accuracy=float(np.mean(self.predicted == self.y_test)),
                          sparsity=overall_sparsity(self.net.weights), seconds=epoch_clock.elapsed(),
-                         train_seconds=train_seconds, weights=stats)
+                         train_seconds=train_seconds, weights=stats,
+                         trajectory=trajectory_values(self.net.weights[0], self.trajectory_positions))
 
     def _done(self, last: EpochEvent) -> Event:
-        w1 = self.net.weights[0]
+        """The final event: the last epoch's results and what the trained weights show (pruning, priors, ...)."""
+        weights = self.net.weights
+        w1 = weights[0]
         images = first_layer_images(w1) if w1.shape[0] == 784 else np.empty((0, 28, 28), np.float32)
+        curve = pruning_curve(self.net, self.pixels_test, self.y_test,
+                              prepare=lambda pixels: preprocess(pixels, self.config.dtype), threads=_analysis_threads())
         return self.emit(DoneEvent, epochs=self.config.epochs, steps=self.step, test_accuracy=last.test_accuracy,
                          test_loss=last.test_loss, train_accuracy=last.train_accuracy, train_loss=last.train_loss,
                          sparsity=last.sparsity, l1_norm=sum(w.l1 for w in last.weights),
                          l2_norm=math.sqrt(sum(w.l2**2 for w in last.weights)), dead_units=dead_units(w1),
                          seconds=self.clock.elapsed(), confusion=confusion_matrix(self.y_test, self.predicted, N_CLASSES),
-                         first_layer=images)
+                         first_layer=images, input_importance=tuple(float(v) for v in input_importance(w1)),
+                         dead_inputs=dead_inputs(w1), unit_norms=tuple(float(v) for v in unit_norms(w1)),
+                         active_weights=active_weights(weights), pruning=curve.to_dict(),
+                         prior_fit=fit_network_priors(weights))
+
+
+def _analysis_threads() -> int:
+    """Threads for a finished run's pruning curve: two where this process may use two cores, else one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(2, cores))
 
 
 class _Emitter:
