@@ -105,6 +105,7 @@ class DoneEvent:
     unit_norms: tuple[float, ...]  # (hidden,) ‖W1[:, j]‖₂, largest first (metrics.unit_norms)
     active_weights: int  # weight-matrix entries with |w| ≥ the sparsity threshold
     pruning: dict[str, Any]  # engine.pruning.PruningCurve.to_dict()
+    pruning_fine_tuned: dict[str, Any] | None  # the same after a fine-tune, plus "steps"; None unless asked for
     prior_fit: dict[str, Any]  # engine.priors.fit_network_priors: per matrix and "all"
 
 

@@ -44,6 +44,7 @@ from .metrics import (
     unit_norms,
     weight_stats,
 )
+from .fine_tune import MAX_FINE_TUNE_STEPS, fine_tuned_pruning_curve
 from .network import Network
 from .penalties import make_penalty
 from .priors import fit_network_priors
@@ -59,23 +60,24 @@ N_CLASSES = 10
 
 @dataclass(frozen=True)
 class RandomStreams:
-    """Independent generators for the data subset, the initial weights, the batch order and the trajectory sample.
+    """Independent generators for everything random in a run.
 
-    Split from one seed so that runs differing only in penalty or λ share all four
-    (paired comparisons).
+    Split from one seed so that runs differing only in penalty or λ share them all
+    (paired comparisons): the data subset, the initial weights, the batch order, the
+    trajectory sample and the fine-tune batches of a pruning curve.
     """
 
     subset: np.random.Generator
     init: np.random.Generator
     order: np.random.Generator
     trajectory: np.random.Generator  # positions of the weights the epoch events follow
+    fine_tune: np.random.Generator  # batches of the optional fine-tuned pruning curve
 
     @classmethod
     def from_seed(cls, seed: int) -> "RandomStreams":
-        # SeedSequence children are numbered: the first three of spawn(4) are those spawn(3)
-        # gave before the trajectory stream existed, so every earlier run keeps its numbers.
-        subset, init, order, trajectory = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
-        return cls(subset, init, order, trajectory)
+        # SeedSequence children are numbered: the first three of spawn(5) are those spawn(3)
+        # gave before the later streams existed, so every earlier run keeps its numbers.
+        return cls(*(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)))
 
 
 def preprocess(pixels: np.ndarray, dtype: str, rows: np.ndarray | None = None,
@@ -116,6 +118,7 @@ def train(
     *,
     blas_threads: int | None = 1,
     readable: bool = False,
+    fine_tune_steps: int = 0,
 ) -> Event:
     """Train ``config`` on ``dataset``; emit events to ``on_event``; return the final event.
 
@@ -129,8 +132,15 @@ def train(
 
     ``readable`` steps with the textbook path (``Network.loss_and_grads`` + ``SGD.step``)
     instead of the fused one: the same run up to rounding, only slower. For tests.
+
+    ``fine_tune_steps`` above 0 adds a second pruning curve to the done event, each point
+    fine-tuned that many steps with its mask held (``engine.fine_tune``; 26 × the steps).
     """
-    run = _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads, readable)
+    if (isinstance(fine_tune_steps, bool) or not isinstance(fine_tune_steps, int)
+            or not 0 <= fine_tune_steps <= MAX_FINE_TUNE_STEPS):
+        raise ValueError(f"fine_tune_steps: must be a whole number from 0 (none) to {MAX_FINE_TUNE_STEPS}")
+    run = _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads, readable,
+               fine_tune_steps)
     return run.execute()
 
 
@@ -182,8 +192,9 @@ class _Run:
     """One training run: the data, the network, and the loop that reports on them."""
 
     def __init__(self, config: RunConfig, dataset: Dataset, emit: "_Emitter", should_stop: StopCheck,
-                 blas_threads: int | None, readable: bool = False):
+                 blas_threads: int | None, readable: bool = False, fine_tune_steps: int = 0):
         self.config, self.emit, self.should_stop, self.blas_threads = config, emit, should_stop, blas_threads
+        self.fine_tune_steps = fine_tune_steps
         self.clock = _Clock()
         streams = RandomStreams.from_seed(config.seed)
         self.indices = training_subset(dataset, config.train_size, streams.subset)
@@ -194,6 +205,7 @@ class _Run:
         self.batch_buffer = np.empty((config.batch_size, self.pixels_train.shape[1]), config.dtype)
         self.y_test = np.asarray(dataset.y_test, dtype=np.intp)
         self.order_rng = streams.order
+        self.fine_tune_rng = streams.fine_tune
         self.net = Network.build((self.pixels_train.shape[1], config.hidden, N_CLASSES), config.activation, config.init,
                                  streams.init, config.dtype)
         self.stepper = make_stepper(config, self.net, make_penalty(config.penalty, config.lam, config.lam_l2),
@@ -276,8 +288,8 @@ class _Run:
         weights = self.net.weights
         w1 = weights[0]
         images = first_layer_images(w1) if w1.shape[0] == 784 else np.empty((0, 28, 28), np.float32)
-        curve = pruning_curve(self.net, self.pixels_test, self.y_test,
-                              prepare=lambda pixels: preprocess(pixels, self.config.dtype), threads=_analysis_threads())
+        prepare = functools.partial(preprocess, dtype=self.config.dtype)
+        curve = pruning_curve(self.net, self.pixels_test, self.y_test, prepare=prepare, threads=_analysis_threads())
         return self.emit(DoneEvent, epochs=self.config.epochs, steps=self.step, test_accuracy=last.test_accuracy,
                          test_loss=last.test_loss, train_accuracy=last.train_accuracy, train_loss=last.train_loss,
                          sparsity=last.sparsity, l1_norm=sum(w.l1 for w in last.weights),
@@ -286,7 +298,15 @@ class _Run:
                          first_layer=images, input_importance=tuple(float(v) for v in input_importance(w1)),
                          dead_inputs=dead_inputs(w1), unit_norms=tuple(float(v) for v in unit_norms(w1)),
                          active_weights=active_weights(weights), pruning=curve.to_dict(),
-                         prior_fit=fit_network_priors(weights))
+                         pruning_fine_tuned=self._fine_tuned_curve(prepare), prior_fit=fit_network_priors(weights))
+
+    def _fine_tuned_curve(self, prepare) -> dict | None:
+        """The fine-tuned pruning curve's API object plus its ``steps``, or None when not asked for."""
+        if not self.fine_tune_steps:
+            return None
+        curve = fine_tuned_pruning_curve(self.net, self.config, self.pixels_train, self.y_train, self.pixels_test,
+                                         self.y_test, self.fine_tune_rng, self.fine_tune_steps, prepare=prepare)
+        return curve.to_dict() | {"steps": self.fine_tune_steps}
 
 
 def _analysis_threads() -> int:
