@@ -19,8 +19,10 @@ from .penalties import PENALTY_NAMES
 MAX_LAMBDAS = 20
 MAX_SEEDS = 10
 MAX_RUNS = 300
-# Metrics aggregated per setting; "gap" is train accuracy (running, last epoch) minus test accuracy.
-METRICS = ("test_accuracy", "sparsity", "l1_norm", "l2_norm", "gap", "seconds")
+# Metrics aggregated per setting; "gap" is train accuracy (running, last epoch) minus test accuracy,
+# "prunable_fraction" the global one of the run's pruning curve (engine.pruning).
+METRICS = ("test_accuracy", "sparsity", "l1_norm", "l2_norm", "gap", "seconds", "active_weights", "dead_inputs",
+           "prunable_fraction")
 
 
 @dataclass(frozen=True)
@@ -204,4 +206,42 @@ def run_metrics(settings: Mapping[str, Any], final: Mapping[str, Any] | None) ->
         row.update({m: final.get(m) for m in METRICS if m in final})
         if isinstance(final.get("train_accuracy"), float) and isinstance(final.get("test_accuracy"), float):
             row["gap"] = final["train_accuracy"] - final["test_accuracy"]
+        pruning = final.get("pruning")
+        if isinstance(pruning, dict):  # runs finished before pruning curves existed have none
+            row["prunable_fraction"] = pruning.get("prunable_fraction", {}).get("global")
     return row
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    """One setting on the regularisation path: its hidden units' norms, rank by rank, and its active weights.
+
+    ``unit_norms`` (hidden,) is the mean over the setting's runs of each run's sorted
+    ‖W1[:, j]‖₂ (largest first), so rank r compares the r-th strongest unit across λ.
+    """
+
+    penalty: str
+    lam: float
+    runs: int
+    unit_norms: tuple[float, ...]
+    active_weights: Spread | None
+
+
+def regularisation_path(finals: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | None]]) -> list[PathPoint]:
+    """The lasso-style path of a study: per (penalty, λ), mean sorted unit norms and active weights.
+
+    ``finals`` are ``(settings, final event dict)`` pairs, as for ``run_metrics``; runs that did
+    not finish, or finished before done events carried ``unit_norms``, are left out. Ordered
+    as ``aggregate`` orders settings, so a page draws each penalty's points in λ order.
+    """
+    groups: dict[tuple[str, float], list[Mapping[str, Any]]] = {}
+    for settings, final in finals:
+        if final and final.get("event") == "done" and isinstance(final.get("unit_norms"), (list, tuple)):
+            groups.setdefault((settings["penalty"], float(settings["lam"])), []).append(final)
+    points = []
+    for (penalty, lam), runs in sorted(groups.items(), key=lambda kv: (PENALTY_NAMES.index(kv[0][0]), kv[0][1])):
+        width = min(len(r["unit_norms"]) for r in runs)  # one hidden size per study; min guards a mixed one
+        norms = np.mean([np.asarray(r["unit_norms"][:width], dtype=float) for r in runs], axis=0)
+        points.append(PathPoint(penalty, lam, len(runs), tuple(float(v) for v in norms),
+                                Spread.of([r.get("active_weights") for r in runs])))
+    return points
