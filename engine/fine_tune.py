@@ -42,7 +42,9 @@ def fine_tune_batches(n: int, steps: int, batch_size: int, rng: np.random.Genera
 
 def fine_tuned(net: Network, masks: Sequence[np.ndarray], config: RunConfig, x: np.ndarray, labels: np.ndarray,
                batches: Sequence[np.ndarray], prepare: Prepare | None = None) -> Network:
-    """A copy of ``net`` with ``masks`` applied, trained on ``batches`` of ``x`` as ``config`` trains; masks re-applied after every step.
+    """A copy of ``net`` with ``masks`` applied, trained on ``batches`` of ``x`` as ``config`` trains.
+
+    The masks are applied again after every step, so the pruned weights stay at zero.
 
     ``x`` (n, features) raw or prepared (see ``prepare``), ``labels`` (n,); ``masks`` one
     boolean array per weight matrix (False: held at zero). ``net`` is not changed.

@@ -68,7 +68,7 @@ def fit_priors(w: np.ndarray) -> PriorFit:
 
 
 def fit_network_priors(weights: Sequence[np.ndarray]) -> dict[str, PriorFit]:
-    """``fit_priors`` for each weight matrix (``"W1"``, ``"W2"``, ...) and for all their entries together (``"all"``)."""
+    """``fit_priors`` for each weight matrix (``"W1"``, ``"W2"``, ...) and for all their entries (``"all"``)."""
     fits = {f"W{i + 1}": fit_priors(w) for i, w in enumerate(weights)}
     fits["all"] = fit_priors(np.concatenate([np.ravel(w) for w in weights]))
     return fits

@@ -79,7 +79,7 @@ def magnitude_order(weights: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def keep_masks(weights: Sequence[np.ndarray], fraction: float, order: np.ndarray | None = None) -> list[np.ndarray]:
-    """Boolean masks (shaped like each matrix): False for the ``round(fraction·n)`` smallest ``|w|`` over all of them."""
+    """Boolean masks shaped like each matrix: False for the ``round(fraction·n)`` smallest ``|w|`` over all."""
     order = magnitude_order(weights) if order is None else order
     keep = np.ones(sum(w.size for w in weights), dtype=bool)
     keep[order[: pruned_count(fraction, keep.size)]] = False
@@ -96,8 +96,10 @@ def prunable_fraction(fractions: Sequence[float], correct: Sequence[int], n: int
     Compared in whole counts (``correct`` of ``n``), so no rounding decides the boundary;
     ``fractions[0]`` must be 0, the unpruned network.
     """
-    allowed_drop = PRUNABLE_TOLERANCE * n
-    within = [p for p, c in zip(fractions, correct) if correct[0] - c <= allowed_drop + 1e-9]
+    # Counts are whole numbers, so a margin far below one example only absorbs the float
+    # error of PRUNABLE_TOLERANCE · n (a tolerance need not be exact in binary).
+    allowed_drop = PRUNABLE_TOLERANCE * n + 1e-9
+    within = [p for p, c in zip(fractions, correct) if correct[0] - c <= allowed_drop]
     return float(max(within))
 
 

@@ -290,15 +290,17 @@ class _Run:
         images = first_layer_images(w1) if w1.shape[0] == 784 else np.empty((0, 28, 28), np.float32)
         prepare = functools.partial(preprocess, dtype=self.config.dtype)
         curve = pruning_curve(self.net, self.pixels_test, self.y_test, prepare=prepare, threads=_analysis_threads())
+        fine_tuned = self._fine_tuned_curve(prepare)  # before the clock is read: seconds include it
         return self.emit(DoneEvent, epochs=self.config.epochs, steps=self.step, test_accuracy=last.test_accuracy,
                          test_loss=last.test_loss, train_accuracy=last.train_accuracy, train_loss=last.train_loss,
                          sparsity=last.sparsity, l1_norm=sum(w.l1 for w in last.weights),
                          l2_norm=math.sqrt(sum(w.l2**2 for w in last.weights)), dead_units=dead_units(w1),
-                         seconds=self.clock.elapsed(), confusion=confusion_matrix(self.y_test, self.predicted, N_CLASSES),
+                         seconds=self.clock.elapsed(),
+                         confusion=confusion_matrix(self.y_test, self.predicted, N_CLASSES),
                          first_layer=images, input_importance=tuple(float(v) for v in input_importance(w1)),
                          dead_inputs=dead_inputs(w1), unit_norms=tuple(float(v) for v in unit_norms(w1)),
                          active_weights=active_weights(weights), pruning=curve.to_dict(),
-                         pruning_fine_tuned=self._fine_tuned_curve(prepare), prior_fit=fit_network_priors(weights))
+                         pruning_fine_tuned=fine_tuned, prior_fit=fit_network_priors(weights))
 
     def _fine_tuned_curve(self, prepare) -> dict | None:
         """The fine-tuned pruning curve's API object plus its ``steps``, or None when not asked for."""

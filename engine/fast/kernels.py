@@ -183,7 +183,7 @@ def preprocess_rows(pixels: np.ndarray, rows: np.ndarray, out: np.ndarray) -> No
 @_kernel(fastmath={"contract"})
 def subtract_unit_terms(zt: np.ndarray, xt: np.ndarray, starts: np.ndarray, rows: np.ndarray,
                         values: np.ndarray) -> None:
-    """``zt[b, j] −= Σₖ values[k]·xt[b, rows[k]]`` over ``k`` in ``starts[j]:starts[j + 1]``, for every block b, unit j.
+    """``zt[b, j] −= Σₖ values[k]·xt[b, rows[k]]``, k in ``starts[j]:starts[j + 1]``, for every block b and unit j.
 
     The terms of weights leaving ``zt = W1ᵀ·xt``: zeroing ``W1[i, j]`` takes ``W1[i, j]·x[i]``
     out of unit j's pre-activations. ``zt`` (blocks, units, examples) and ``xt`` (blocks,
