@@ -28,6 +28,10 @@ class StartEvent:
     subset_checksum: str  # sha256 of the training indices drawn
     init_checksum: str  # sha256 of the initial parameters
     numpy_version: str
+    # The first-layer weights every epoch event follows (engine.trajectories): (row, col) of W1,
+    # the same for runs of one seed whatever their penalty; and their initial values.
+    trajectory_positions: tuple[tuple[int, int], ...]
+    trajectory_initial: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class EpochEvent:
     seconds: float
     train_seconds: float
     weights: tuple[WeightStats, ...]
+    trajectory: tuple[float, ...]  # W1 at the start event's trajectory_positions, in their order
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +100,13 @@ class DoneEvent:
     seconds: float
     confusion: tuple[tuple[int, ...], ...]
     first_layer: np.ndarray  # (hidden, 28, 28), read-only
+    input_importance: tuple[float, ...]  # (features,) Σⱼ|W1[i, j]| per input (metrics.input_importance)
+    dead_inputs: int  # inputs whose outgoing |w| are all below the sparsity threshold
+    unit_norms: tuple[float, ...]  # (hidden,) ‖W1[:, j]‖₂, largest first (metrics.unit_norms)
+    active_weights: int  # weight-matrix entries with |w| ≥ the sparsity threshold
+    pruning: dict[str, Any]  # engine.pruning.PruningCurve.to_dict()
+    pruning_fine_tuned: dict[str, Any] | None  # the same after a fine-tune, plus "steps"; None unless asked for
+    prior_fit: dict[str, Any]  # engine.priors.fit_network_priors: per matrix and "all"
 
 
 @dataclass(frozen=True)
@@ -173,12 +185,18 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     """Rebuild an event from ``event_to_dict``'s output (e.g. after crossing a process or machine)."""
     cls = EVENT_TYPES[data["event"]]
     values = {f.name: _from_jsonable(data[f.name]) for f in fields(cls)}
+    if cls is StartEvent:
+        values["trajectory_positions"] = tuple(tuple(p) for p in values["trajectory_positions"])
+        values["trajectory_initial"] = tuple(values["trajectory_initial"])
     if cls is EpochEvent:
         values["weights"] = tuple(
             WeightStats(w["name"], tuple(w["shape"]), w["l1"], w["l2"], w["sparsity"], tuple(w["histogram"]))
             for w in values["weights"])
+        values["trajectory"] = tuple(values["trajectory"])
     if cls is DoneEvent:
         values["confusion"] = tuple(tuple(row) for row in values["confusion"])
+        values["input_importance"] = tuple(values["input_importance"])
+        values["unit_norms"] = tuple(values["unit_norms"])
         images = np.asarray(values["first_layer"], dtype=np.float32).reshape(-1, 28, 28)
         images.flags.writeable = False
         values["first_layer"] = images

@@ -49,3 +49,31 @@ def first_layer_images(w1: np.ndarray, side: int = 28) -> np.ndarray:
 def dead_units(w1: np.ndarray) -> int:
     """Hidden units whose incoming weights are all below SPARSITY_THRESHOLD (pruned away)."""
     return int(np.count_nonzero(np.all(np.abs(w1) < SPARSITY_THRESHOLD, axis=0)))
+
+
+def input_importance(w1: np.ndarray) -> np.ndarray:
+    """Each input's total outgoing weight ``Σⱼ |W1[i, j]|``: (features,) float64.
+
+    An input the network stopped looking at has (nearly) nothing leaving it; on MNIST a
+    page shows the 784 values as a 28 × 28 image.
+    """
+    return np.abs(w1).sum(axis=1, dtype=np.float64)
+
+
+def dead_inputs(w1: np.ndarray) -> int:
+    """Inputs whose outgoing weights are all below SPARSITY_THRESHOLD in magnitude (ignored by the network)."""
+    return int(np.count_nonzero(np.all(np.abs(w1) < SPARSITY_THRESHOLD, axis=1)))
+
+
+def unit_norms(w1: np.ndarray) -> np.ndarray:
+    """Each hidden unit's incoming weight norm ``‖W1[:, j]‖₂``, largest first: (hidden,) float64.
+
+    Sorted, so runs with different λ line up rank by rank (the regularisation path).
+    """
+    w = w1.astype(np.float64)
+    return np.sort(np.sqrt(np.einsum("ij,ij->j", w, w)))[::-1]
+
+
+def active_weights(weights: list[np.ndarray]) -> int:
+    """Weight-matrix entries with ``|w| ≥ SPARSITY_THRESHOLD``, over all matrices."""
+    return sum(int(np.count_nonzero(np.abs(w) >= SPARSITY_THRESHOLD)) for w in weights)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -32,10 +33,24 @@ from .events import (
 )
 from .fast.kernels import preprocess_rows
 from .losses import DIVERGENCE_LOSS, cross_entropy_per_example
-from .metrics import confusion_matrix, dead_units, first_layer_images, overall_sparsity, weight_stats
+from .metrics import (
+    active_weights,
+    confusion_matrix,
+    dead_inputs,
+    dead_units,
+    first_layer_images,
+    input_importance,
+    overall_sparsity,
+    unit_norms,
+    weight_stats,
+)
+from .fine_tune import MAX_FINE_TUNE_STEPS, fine_tuned_pruning_curve
 from .network import Network
 from .penalties import make_penalty
+from .priors import fit_network_priors
+from .pruning import pruning_curve
 from .stepping import make_stepper
+from .trajectories import trajectory_positions, trajectory_values
 
 EventSink = Callable[[Event], None]
 StopCheck = Callable[[], bool]
@@ -45,20 +60,24 @@ N_CLASSES = 10
 
 @dataclass(frozen=True)
 class RandomStreams:
-    """Independent generators for the data subset, the initial weights and the batch order.
+    """Independent generators for everything random in a run.
 
-    Split from one seed so that runs differing only in penalty or λ share all three
-    (paired comparisons).
+    Split from one seed so that runs differing only in penalty or λ share them all
+    (paired comparisons): the data subset, the initial weights, the batch order, the
+    trajectory sample and the fine-tune batches of a pruning curve.
     """
 
     subset: np.random.Generator
     init: np.random.Generator
     order: np.random.Generator
+    trajectory: np.random.Generator  # positions of the weights the epoch events follow
+    fine_tune: np.random.Generator  # batches of the optional fine-tuned pruning curve
 
     @classmethod
     def from_seed(cls, seed: int) -> "RandomStreams":
-        subset, init, order = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-        return cls(subset, init, order)
+        # SeedSequence children are numbered: the first three of spawn(5) are those spawn(3)
+        # gave before the later streams existed, so every earlier run keeps its numbers.
+        return cls(*(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)))
 
 
 def preprocess(pixels: np.ndarray, dtype: str, rows: np.ndarray | None = None,
@@ -99,6 +118,7 @@ def train(
     *,
     blas_threads: int | None = 1,
     readable: bool = False,
+    fine_tune_steps: int = 0,
 ) -> Event:
     """Train ``config`` on ``dataset``; emit events to ``on_event``; return the final event.
 
@@ -112,8 +132,15 @@ def train(
 
     ``readable`` steps with the textbook path (``Network.loss_and_grads`` + ``SGD.step``)
     instead of the fused one: the same run up to rounding, only slower. For tests.
+
+    ``fine_tune_steps`` above 0 adds a second pruning curve to the done event, each point
+    fine-tuned that many steps with its mask held (``engine.fine_tune``; 26 × the steps).
     """
-    run = _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads, readable)
+    if (isinstance(fine_tune_steps, bool) or not isinstance(fine_tune_steps, int)
+            or not 0 <= fine_tune_steps <= MAX_FINE_TUNE_STEPS):
+        raise ValueError(f"fine_tune_steps: must be a whole number from 0 (none) to {MAX_FINE_TUNE_STEPS}")
+    run = _Run(config, dataset, _Emitter(on_event), should_stop or (lambda: False), blas_threads, readable,
+               fine_tune_steps)
     return run.execute()
 
 
@@ -165,8 +192,9 @@ class _Run:
     """One training run: the data, the network, and the loop that reports on them."""
 
     def __init__(self, config: RunConfig, dataset: Dataset, emit: "_Emitter", should_stop: StopCheck,
-                 blas_threads: int | None, readable: bool = False):
+                 blas_threads: int | None, readable: bool = False, fine_tune_steps: int = 0):
         self.config, self.emit, self.should_stop, self.blas_threads = config, emit, should_stop, blas_threads
+        self.fine_tune_steps = fine_tune_steps
         self.clock = _Clock()
         streams = RandomStreams.from_seed(config.seed)
         self.indices = training_subset(dataset, config.train_size, streams.subset)
@@ -177,10 +205,12 @@ class _Run:
         self.batch_buffer = np.empty((config.batch_size, self.pixels_train.shape[1]), config.dtype)
         self.y_test = np.asarray(dataset.y_test, dtype=np.intp)
         self.order_rng = streams.order
+        self.fine_tune_rng = streams.fine_tune
         self.net = Network.build((self.pixels_train.shape[1], config.hidden, N_CLASSES), config.activation, config.init,
                                  streams.init, config.dtype)
         self.stepper = make_stepper(config, self.net, make_penalty(config.penalty, config.lam, config.lam_l2),
                                     readable=readable)
+        self.trajectory_positions = trajectory_positions(streams.trajectory, self.net.weights[0].shape)
         self.batches = math.ceil(len(self.y_train) / config.batch_size)
         self.step = 0
         self.checksum = dataset.checksum
@@ -190,15 +220,17 @@ class _Run:
                   total_steps=self.batches * self.config.epochs, train_size=len(self.y_train),
                   test_size=len(self.y_test), n_params=sum(p.size for p in self.net.params),
                   dataset_checksum=self.checksum, subset_checksum=_sha256(self.indices),
-                  init_checksum=_sha256(*self.net.params), numpy_version=np.__version__)
+                  init_checksum=_sha256(*self.net.params), numpy_version=np.__version__,
+                  trajectory_positions=self.trajectory_positions,
+                  trajectory_initial=trajectory_values(self.net.weights[0], self.trajectory_positions))
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), self._blas_limits():
                 for epoch in range(1, self.config.epochs + 1):
                     epoch_clock = _Clock()
                     last = self._evaluate(epoch, self._train_epoch(epoch), epoch_clock)
+                return self._done(last)
         except _RunEnded as ended:
             return ended.event
-        return self._done(last)
 
     def _blas_limits(self):
         if not self.blas_threads:
@@ -248,17 +280,41 @@ class _Run:
                          train_accuracy=totals.correct / len(self.y_train), test_loss=test_loss,
                          test_accuracy=float(np.mean(self.predicted == self.y_test)),
                          sparsity=overall_sparsity(self.net.weights), seconds=epoch_clock.elapsed(),
-                         train_seconds=train_seconds, weights=stats)
+                         train_seconds=train_seconds, weights=stats,
+                         trajectory=trajectory_values(self.net.weights[0], self.trajectory_positions))
 
     def _done(self, last: EpochEvent) -> Event:
-        w1 = self.net.weights[0]
+        """The final event: the last epoch's results and what the trained weights show (pruning, priors, ...)."""
+        weights = self.net.weights
+        w1 = weights[0]
         images = first_layer_images(w1) if w1.shape[0] == 784 else np.empty((0, 28, 28), np.float32)
+        prepare = functools.partial(preprocess, dtype=self.config.dtype)
+        curve = pruning_curve(self.net, self.pixels_test, self.y_test, prepare=prepare, threads=_analysis_threads())
+        fine_tuned = self._fine_tuned_curve(prepare)  # before the clock is read: seconds include it
         return self.emit(DoneEvent, epochs=self.config.epochs, steps=self.step, test_accuracy=last.test_accuracy,
                          test_loss=last.test_loss, train_accuracy=last.train_accuracy, train_loss=last.train_loss,
                          sparsity=last.sparsity, l1_norm=sum(w.l1 for w in last.weights),
                          l2_norm=math.sqrt(sum(w.l2**2 for w in last.weights)), dead_units=dead_units(w1),
-                         seconds=self.clock.elapsed(), confusion=confusion_matrix(self.y_test, self.predicted, N_CLASSES),
-                         first_layer=images)
+                         seconds=self.clock.elapsed(),
+                         confusion=confusion_matrix(self.y_test, self.predicted, N_CLASSES),
+                         first_layer=images, input_importance=tuple(float(v) for v in input_importance(w1)),
+                         dead_inputs=dead_inputs(w1), unit_norms=tuple(float(v) for v in unit_norms(w1)),
+                         active_weights=active_weights(weights), pruning=curve.to_dict(),
+                         pruning_fine_tuned=fine_tuned, prior_fit=fit_network_priors(weights))
+
+    def _fine_tuned_curve(self, prepare) -> dict | None:
+        """The fine-tuned pruning curve's API object plus its ``steps``, or None when not asked for."""
+        if not self.fine_tune_steps:
+            return None
+        curve = fine_tuned_pruning_curve(self.net, self.config, self.pixels_train, self.y_train, self.pixels_test,
+                                         self.y_test, self.fine_tune_rng, self.fine_tune_steps, prepare=prepare)
+        return curve.to_dict() | {"steps": self.fine_tune_steps}
+
+
+def _analysis_threads() -> int:
+    """Threads for a finished run's pruning curve: two where this process may use two cores, else one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(2, cores))
 
 
 class _Emitter:
