@@ -23,14 +23,14 @@ if TYPE_CHECKING:
 def runs_page(store: Store, hub: StreamHub, query: RunsQuery) -> dict[str, Any]:
     """``{"runs", "total", "limit", "next_before"}``, and with ``fold`` also ``{"studies", "total_studies"}``."""
     where = replace(query.filter, no_study=True) if query.fold else query.filter
-    rows = store.find_runs(where, query.before, query.limit + 1)
+    rows, total = store.find_runs(where, query.before, query.limit + 1)
     more = len(rows) > query.limit
     rows = rows[:query.limit]
     next_before = rows[-1]["id"] if more else None
     now = time.time()
     best = store.best_runs(rows)
     page: dict[str, Any] = {"runs": [starred(run_view(r, hub, now), r, best) for r in rows],
-                            "total": store.count_runs(where), "limit": query.limit, "next_before": next_before}
+                            "total": total, "limit": query.limit, "next_before": next_before}
     if query.fold:
         upto = None if query.before is None else query.before - 1
         studies, total = store.fold_studies(query.filter, next_before, upto)

@@ -7,6 +7,7 @@ transaction per flush (at least once per epoch).
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import sqlite3
@@ -94,7 +95,8 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.create_function("casefold", 1, _casefold, deterministic=True)  # the label search's
+            # The label search's: SQLite's lower() and LIKE fold ASCII letters only, labels are any text (λ, Ä, ß).
+            conn.create_function("casefold", 1, str.casefold, deterministic=True)
             self._local.conn = conn
             with self._lock:
                 self._connections.add(conn)
@@ -283,19 +285,24 @@ class Store:
             rows = self.connection().execute("SELECT * FROM runs WHERE grp = ? ORDER BY id", (group,)).fetchall()
         return [_run_row(r) for r in rows]
 
-    def find_runs(self, where: RunFilter, before: int | None = None, limit: int = 100) -> list[dict]:
-        """Runs matching ``where`` with ids below ``before`` (any when None), newest first, at most ``limit``."""
+    def find_runs(self, where: RunFilter, before: int | None = None, limit: int = 100) -> tuple[list[dict], int]:
+        """Runs matching ``where`` with ids below ``before`` (any when None), newest first, at most
+        ``limit``; and how many match in all."""
         sql, args = _where(where)
-        if before is not None:
-            sql += " AND id < ?"
-            args.append(before)
-        rows = self.connection().execute(f"SELECT * FROM runs WHERE {sql} ORDER BY id DESC LIMIT ?",
-                                         (*args, limit)).fetchall()
-        return [_run_row(r) for r in rows]
-
-    def count_runs(self, where: RunFilter) -> int:
-        sql, args = _where(where)
-        return self.connection().execute(f"SELECT COUNT(*) FROM runs WHERE {sql}", args).fetchone()[0]
+        conn = self.connection()
+        if where.label:  # every label must be read (in Python): once, for the page and the count together
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM runs WHERE {sql} ORDER BY id DESC", args)]
+            start = 0 if before is None else bisect.bisect_right(ids, -before, key=lambda i: -i)  # first id < before
+            total, wanted = len(ids), ids[start:start + limit]
+        else:  # index lookups only: the count never reads a row
+            total = conn.execute(f"SELECT COUNT(*) FROM runs WHERE {sql}", args).fetchone()[0]
+            page_sql = sql if before is None else f"{sql} AND id < ?"
+            wanted = [r[0] for r in conn.execute(f"SELECT id FROM runs WHERE {page_sql} ORDER BY id DESC LIMIT ?",
+                                                 (*args, *([] if before is None else [before]), limit))]
+        if not wanted:
+            return [], total
+        rows = conn.execute(f"SELECT * FROM runs WHERE id IN ({_marks(wanted)}) ORDER BY id DESC", wanted).fetchall()
+        return [_run_row(r) for r in rows], total
 
     def best_runs(self, runs: Sequence[dict]) -> set[int]:
         """Which of ``runs`` have the best test accuracy for their penalty among the completed runs with
@@ -465,11 +472,6 @@ def _where(where: RunFilter) -> tuple[str, list[Any]]:
 
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
-
-
-def _casefold(text: str | None) -> str | None:
-    """SQLite's lower() and LIKE fold ASCII letters only; labels are any text (λ, Ä, ß)."""
-    return None if text is None else text.casefold()
 
 
 def _count_queued(conn: sqlite3.Connection, study_runs: bool) -> int:
