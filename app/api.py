@@ -194,7 +194,7 @@ def create_comparison():
 
 @bp.get("/runs")
 def list_runs():
-    """A page of runs (README, "Listing runs"); with no query parameter, every run as a bare list."""
+    """A page of runs (docs/api.md, "Listing runs"); with no query parameter, every run as a bare list."""
     try:
         query = parse_runs_query(request.args.to_dict(flat=False))
     except QueryError as exc:
@@ -249,7 +249,8 @@ def batches_csv(run_id: int):
 @bp.get("/runs/<id:run_id>/epochs.csv")
 def epochs_csv(run_id: int):
     run_or_404(run_id)
-    return series_csv(run_id, "epoch", "epochs", ("epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy",
+    return series_csv(run_id, "epoch", "epochs", ("epoch", "step", "train_loss", "data_loss", "penalty",
+                                                  "train_accuracy",
                                         "test_loss", "test_accuracy", "sparsity", "seconds", "train_seconds"))
 
 

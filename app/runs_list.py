@@ -1,4 +1,4 @@
-"""GET /api/runs's page (README, "Listing runs"): run views newest first with their ★, how many
+"""GET /api/runs's page (docs/api.md, "Listing runs"): run views newest first with their ★, how many
 match, where the next page starts and, folded, the studies in place of their runs.
 
 A folded study is listed on the page that holds its newest run's place among the page's runs

@@ -89,8 +89,8 @@ def parse_runs_query(args: Mapping[str, Sequence[str]]) -> RunsQuery | None:
 def _row_id(text: str, field: str, also: str = "") -> int:
     value = parse_row_id(text)
     if value is None:
-        raise QueryError(field, f"must be a run or study id (1 to {MAX_ROW_ID}, digits 0-9){' ' + also if also else ''}, "
-                                f"got {text[:20]!r}")
+        also = f" {also}" if also else ""
+        raise QueryError(field, f"must be a run or study id (1 to {MAX_ROW_ID}, digits 0-9){also}, got {text[:20]!r}")
     return value
 
 

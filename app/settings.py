@@ -76,14 +76,16 @@ def limits(jobs: JobManager) -> dict[str, Any]:
     """Every limit a page checks before sending, each the value of the constant that enforces it."""
     return {"label_max": LABEL_MAX, "study_max_runs": MAX_RUNS, "seeds_max": MAX_SEEDS, "lams_max": MAX_LAMBDAS,
             "lam_min": RANGES["lam"][0], "lam_max": RANGES["lam"][1], "compare_max": COMPARE_MAX,
-            "runs_page_max": RUNS_PAGE_MAX, "queue_limit": jobs.queue_limit, "study_queue_limit": jobs.study_queue_limit}
+            "runs_page_max": RUNS_PAGE_MAX, "queue_limit": jobs.queue_limit,
+            "study_queue_limit": jobs.study_queue_limit}
 
 
 def schema(jobs: JobManager, data_dir: Any = None, trains_here: bool = True) -> dict[str, Any]:
     """The settings (with which datasets runs can load, from ``data_dir``), the comparison's λ, the
     penalties, the limits and the sparsity threshold."""
-    return {"settings": settings_schema(dataset_choices(data_dir, trains_here)), "comparison_lambdas": COMPARISON_LAMBDAS,
-            "penalties": list(PENALTIES), "limits": limits(jobs), "sparsity_threshold": SPARSITY_THRESHOLD}
+    return {"settings": settings_schema(dataset_choices(data_dir, trains_here)),
+            "comparison_lambdas": COMPARISON_LAMBDAS, "penalties": list(PENALTIES), "limits": limits(jobs),
+            "sparsity_threshold": SPARSITY_THRESHOLD}
 
 
 def schema_json(jobs: JobManager, data_dir: Any = None, trains_here: bool = True) -> str:

@@ -33,7 +33,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: tuple(f"ALTER TABLE runs ADD COLUMN {column}" for column in (
         "dataset TEXT GENERATED ALWAYS AS (json_extract(settings, '$.dataset')) VIRTUAL",
         "penalty TEXT GENERATED ALWAYS AS (json_extract(settings, '$.penalty')) VIRTUAL",
-        "comparable TEXT GENERATED ALWAYS AS (json_remove(settings, '$.penalty', '$.lam', '$.lam_l2', '$.seed')) VIRTUAL",
+        "comparable TEXT GENERATED ALWAYS AS "
+        "(json_remove(settings, '$.penalty', '$.lam', '$.lam_l2', '$.seed')) VIRTUAL",
         "accuracy REAL GENERATED ALWAYS AS (json_extract(result, '$.test_accuracy')) VIRTUAL",
     )),
 }

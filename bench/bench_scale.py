@@ -152,7 +152,8 @@ def fill(db: Path, total: int, seed: int = 0) -> Fixture:
             fixture.compare.append(run_id)
         else:
             kind = rng.random()
-            events = replays.failed if kind < 0.05 else replays.cancelled if kind < 0.08 else rng.choice(replays.completed)
+            events = (replays.failed if kind < 0.05 else replays.cancelled if kind < 0.08
+                      else rng.choice(replays.completed))
             record(store, run_id, summary_only(events, rng))
     store.close()
     fixture.runs = study_runs + len(ids)
@@ -267,8 +268,8 @@ def measure_filters(bench: Bench) -> list[Figure]:
 def measure_dashboard(bench: Bench) -> list[Figure]:
     """The dashboard's requests: its HTML, then the folded first page and the server's status side by side."""
     html, _ = bench.median("/", 10)
-    wall = statistics.median(_timed(lambda: (Client(bench.port).get("/"),
-                                             in_parallel(bench.port, ["/api/runs?fold=studies&limit=100", "/api/status"])))
+    calls = ["/api/runs?fold=studies&limit=100", "/api/status"]
+    wall = statistics.median(_timed(lambda: (Client(bench.port).get("/"), in_parallel(bench.port, calls)))
                              for _ in range(10))
     everything, size = bench.median("/api/runs", 3)
     return [Figure("GET / (HTML, median)", html),
@@ -313,7 +314,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10_000, help="runs in the database (default 10 000)")
     parser.add_argument("--repeats", type=int, default=30, help="samples per median (default 30)")
-    parser.add_argument("--only", default=",".join(MEASUREMENTS), help=f"comma-separated, from {', '.join(MEASUREMENTS)}")
+    parser.add_argument("--only", default=",".join(MEASUREMENTS),
+                        help=f"comma-separated, from {', '.join(MEASUREMENTS)}")
     args = parser.parse_args()
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in wanted if name not in MEASUREMENTS]

@@ -325,8 +325,8 @@ def fake_mnist(directory: Path) -> None:
 
     first = np.array(MNIST_SPEC.first_train_labels)
     rest = np.repeat(np.arange(10), np.array(MNIST_SPEC.train_counts) - np.bincount(first, minlength=10))
-    np.savez(directory / "mnist.npz", x_train=np.zeros((60000, 28, 28), np.uint8), y_train=np.concatenate([first, rest]),
-             x_test=np.zeros((10000, 28, 28), np.uint8), y_test=np.repeat(np.arange(10), MNIST_SPEC.test_counts))
+    np.savez(directory / "mnist.npz", x_train=np.zeros((60000, 28, 28), np.uint8),
+             y_train=np.concatenate([first, rest]), x_test=np.zeros((10000, 28, 28), np.uint8), y_test=np.repeat(np.arange(10), MNIST_SPEC.test_counts))
 
 
 def test_a_run_process_loads_the_datasets_to_preload_before_its_first_run(tmp_path, monkeypatch):

@@ -73,7 +73,8 @@ def test_a_missing_dataset_fails_its_run_with_one_log_line_not_a_traceback(make_
 def test_lam_without_a_penalty_is_refused_not_dropped(client):
     response = client.post("/api/runs", json={**TINY, "lam": 0.01})
     body = response.get_json()
-    assert response.status_code == 400 and body["field"] == "lam" and "choose penalty l1, l2 or elastic" in body["error"]
+    assert response.status_code == 400 and body["field"] == "lam"
+    assert "choose penalty l1, l2 or elastic" in body["error"]
     response = client.post("/api/runs", json={**TINY, "penalty": "l2", "lam": 0.01, "lam_l2": 0.1})
     assert response.status_code == 400 and response.get_json()["field"] == "lam_l2"
     assert client.post("/api/runs", json={**TINY, "lam": 0}).status_code == 201

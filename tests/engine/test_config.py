@@ -51,9 +51,9 @@ def test_from_dict_refuses_unknown_keys_and_strings_for_numbers():
 
 
 def test_a_lambda_the_penalty_does_not_use_is_refused():
-    with pytest.raises(ConfigError, match="lam: is only used with a penalty .*choose penalty l1, l2 or elastic") as info:
+    with pytest.raises(ConfigError, match="lam: is only used with a penalty .*choose penalty l1, l2 or elastic") as e:
         RunConfig(penalty="none", lam=0.01)
-    assert info.value.field == "lam"
+    assert e.value.field == "lam"
     with pytest.raises(ConfigError, match="lam_l2: is only used with the elastic net") as info:
         RunConfig(penalty="l2", lam=0.5, lam_l2=0.3)
     assert info.value.field == "lam_l2"
