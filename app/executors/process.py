@@ -86,6 +86,7 @@ class _Child:
         self.conn, child_conn = context.Pipe(duplex=True)
         self.cancel = context.Event()
         self.preloading = bool(preload)
+        self.tells_progress = False  # the first of several children loading alike tells how it goes
         self.process = context.Process(target=remote.process_main, args=(child_conn, self.cancel, preload, data_dir),
                                        name=name, daemon=True)
         self.process.start()
@@ -229,11 +230,14 @@ class ProcessExecutor:
                 self._discard(child)
 
     def _heard(self, child: _Child, kind: str, payload) -> None:
-        """A preloading child's progress ("data") or its end ("ready")."""
+        """A preloading child's progress ("data") or its end ("ready"). Each child loads its own copy;
+        one tells every step (the terminal and the page would show each step once per child), every
+        one its failures."""
         if kind == "ready":
             child.preloading = False
         elif kind == "data" and self.report is not None:
-            self.report(*payload)
+            if child.tells_progress or payload[1].startswith("failed:"):
+                self.report(*payload)
 
     def _child(self) -> _Child:
         """This thread's child process, started (again) when there is none alive."""
@@ -249,6 +253,7 @@ class ProcessExecutor:
             core = next((core for core in self._cores if core not in taken), None)
             child = _Child(self._context, f"normlab-run-process-{next(self._numbers)}", core, self.preload,
                            self.data_dir)
+            child.tells_progress = not any(c.alive() and c.tells_progress for c in self._children)
             self._children.add(child)
         self._local.child = child
         return child

@@ -346,3 +346,20 @@ def test_a_run_process_loads_the_datasets_to_preload_before_its_first_run(tmp_pa
         assert done.kind == "done"
     finally:
         executor.close()
+
+
+def test_of_run_processes_loading_alike_one_tells_the_steps(tmp_path):
+    heard = []
+    executor = ProcessExecutor(tmp_path, workers=2, pin=False, preload=("synthetic",),
+                               report=lambda *message: heard.append(message))
+    try:
+        workers = [threading.Thread(target=executor.prepare) for _ in range(2)]  # as the job manager's two
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        assert len(executor._children) == 2
+        assert [m[1] for m in heard] == ["generating the synthetic dataset",
+                                         "synthetic ready: 60000 train / 10000 test (generated (seed 0))"]
+    finally:
+        executor.close()
