@@ -78,3 +78,5 @@ CREATE INDEX IF NOT EXISTS runs_by_dataset ON runs (dataset);
 CREATE INDEX IF NOT EXISTS runs_by_penalty ON runs (penalty);
 -- The ★: the best test accuracy per penalty among comparable completed runs, one index seek per group.
 CREATE INDEX IF NOT EXISTS runs_best ON runs (comparable, penalty, accuracy) WHERE status = 'completed';
+-- A study's best completed run, for its folded row in the runs list: one index seek per study.
+CREATE INDEX IF NOT EXISTS runs_best_of_study ON runs (study_id, accuracy) WHERE status = 'completed';

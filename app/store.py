@@ -251,12 +251,12 @@ class Store:
         if not kept:
             return [], len(matching)
         studies = {r["id"]: r for r in conn.execute(f"SELECT * FROM studies WHERE id IN ({_marks(kept)})", kept)}
+        best_ids = [row[0] for i in kept if (row := conn.execute(
+            "SELECT id FROM runs WHERE status = 'completed' AND study_id = ? AND accuracy IS NOT NULL "
+            "ORDER BY accuracy DESC, id LIMIT 1", (i,)).fetchone())]
         best = {r["study_id"]: r for r in conn.execute(
-            "SELECT study_id, id, label, penalty, lam, accuracy AS test_accuracy FROM (SELECT study_id, id, label, "
-            "penalty, json_extract(settings, '$.lam') AS lam, accuracy, "
-            "ROW_NUMBER() OVER (PARTITION BY study_id ORDER BY accuracy DESC, id) AS place FROM runs "
-            f"WHERE status = 'completed' AND accuracy IS NOT NULL AND study_id IN ({_marks(kept)})) WHERE place = 1",
-            kept)}
+            "SELECT study_id, id, label, penalty, json_extract(settings, '$.lam') AS lam, accuracy AS test_accuracy "
+            f"FROM runs WHERE id IN ({_marks(best_ids)})", best_ids)}
         running: dict[int, list[dict]] = {}
         for row in conn.execute(f"SELECT * FROM runs WHERE status = 'running' AND study_id IN ({_marks(kept)})", kept):
             running.setdefault(row["study_id"], []).append(_run_row(row))
