@@ -7,22 +7,37 @@ transaction per flush (at least once per epoch).
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
 
 from .run_view import step_facts
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from .runs_query import RunFilter
+
+SCHEMA_VERSION = 2
+# What takes a database from each older version to the next (schema.sql holds the newest whole).
+# The columns schema.sql declares since version 2; a test checks both give the same table.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: tuple(f"ALTER TABLE runs ADD COLUMN {column}" for column in (
+        "dataset TEXT GENERATED ALWAYS AS (json_extract(settings, '$.dataset')) VIRTUAL",
+        "penalty TEXT GENERATED ALWAYS AS (json_extract(settings, '$.penalty')) VIRTUAL",
+        "comparable TEXT GENERATED ALWAYS AS "
+        "(json_remove(settings, '$.penalty', '$.lam', '$.lam_l2', '$.seed')) VIRTUAL",
+        "accuracy REAL GENERATED ALWAYS AS (json_extract(result, '$.test_accuracy')) VIRTUAL",
+    )),
+}
 FINISHED = ("completed", "failed", "cancelled", "interrupted")
 BATCH_COLUMNS = ("seq", "step", "epoch", "batch", "loss", "data_loss", "penalty")
 EPOCH_COLUMNS = ("seq", "epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy", "test_loss",
@@ -81,6 +96,8 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # The label search's: SQLite's lower() and LIKE fold ASCII letters only, labels are any text (λ, Ä, ß).
+            conn.create_function("casefold", 1, str.casefold, deterministic=True)
             self._local.conn = conn
             with self._lock:
                 self._connections.add(conn)
@@ -143,12 +160,23 @@ class Store:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
+            if 0 < version < SCHEMA_VERSION:
+                self._migrate(version)
             schema = resources.files("app").joinpath("schema.sql").read_text()
-            conn.executescript(schema)
+            conn.executescript(schema)  # IF NOT EXISTS throughout: what a new or migrated file lacks
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"cannot use the database {self.path}: {exc}. "
                              f"Check that it is a normlab database you may write, or pass another --db.") from exc
+
+    def _migrate(self, version: int) -> None:
+        """Bring a file of an older schema version to this one, all or nothing (before schema.sql,
+        whose indexes name the new columns)."""
+        with self.transaction() as conn:
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- runs ----------------------------------------------------------------------
     def create_run(self, settings: dict, label: str, group: str | None = None, study_id: int | None = None) -> int:
@@ -199,6 +227,44 @@ class Store:
             counts.setdefault(study_id, {})[status] = n
         return counts
 
+    def fold_studies(self, where: RunFilter, above: int | None, upto: int | None) -> tuple[list[dict], int]:
+        """The studies with a run matching ``where`` (its study parts aside) whose newest run's id is
+        above ``above`` and at most ``upto`` (either end open when None), newest first: each study's
+        row, how many of its runs match, its runs' counts by status, its newest run's id, its best
+        completed run (the earliest of the best) and its running runs' rows. And how many studies
+        have a matching run at all."""
+        conn = self.connection()
+        sql, args = _where(replace(where, study=None, no_study=False))
+        matching = dict(conn.execute(f"SELECT study_id, COUNT(*) FROM runs WHERE study_id IS NOT NULL AND {sql} "
+                                     "GROUP BY study_id", args).fetchall())
+        if not matching:
+            return [], 0
+        stats: dict[int, dict[str, Any]] = {}
+        for study_id, status, n, newest in conn.execute(
+                f"SELECT study_id, status, COUNT(*), MAX(id) FROM runs WHERE study_id IN ({_marks(matching)}) "
+                "GROUP BY study_id, status", list(matching)):
+            entry = stats.setdefault(study_id, {"counts": {}, "newest_run": 0})
+            entry["counts"][status] = n
+            entry["newest_run"] = max(entry["newest_run"], newest)
+        kept = [i for i, e in stats.items() if (above is None or e["newest_run"] > above)
+                and (upto is None or e["newest_run"] <= upto)]
+        if not kept:
+            return [], len(matching)
+        studies = {r["id"]: r for r in conn.execute(f"SELECT * FROM studies WHERE id IN ({_marks(kept)})", kept)}
+        best_ids = [row[0] for i in kept if (row := conn.execute(
+            "SELECT id FROM runs WHERE status = 'completed' AND study_id = ? AND accuracy IS NOT NULL "
+            "ORDER BY accuracy DESC, id LIMIT 1", (i,)).fetchone())]
+        best = {r["study_id"]: r for r in conn.execute(
+            "SELECT study_id, id, label, penalty, json_extract(settings, '$.lam') AS lam, accuracy AS test_accuracy "
+            f"FROM runs WHERE id IN ({_marks(best_ids)})", best_ids)}
+        running: dict[int, list[dict]] = {}
+        for row in conn.execute(f"SELECT * FROM runs WHERE status = 'running' AND study_id IN ({_marks(kept)})", kept):
+            running.setdefault(row["study_id"], []).append(_run_row(row))
+        out = [{"study": {**dict(studies[i]), "spec": json.loads(studies[i]["spec"])}, "matching": matching[i],
+                **stats[i], "best": dict(best[i]) if i in best else None, "running": running.get(i, [])}
+               for i in kept if i in studies]
+        return sorted(out, key=lambda e: -e["newest_run"]), len(matching)
+
     def study_runs(self, study_id: int) -> list[dict]:
         rows = self.connection().execute("SELECT * FROM runs WHERE study_id = ? ORDER BY id", (study_id,)).fetchall()
         return [_run_row(r) for r in rows]
@@ -220,6 +286,39 @@ class Store:
             rows = self.connection().execute("SELECT * FROM runs WHERE grp = ? ORDER BY id", (group,)).fetchall()
         return [_run_row(r) for r in rows]
 
+    def find_runs(self, where: RunFilter, before: int | None = None, limit: int = 100) -> tuple[list[dict], int]:
+        """Runs matching ``where`` with ids below ``before`` (any when None), newest first, at most
+        ``limit``; and how many match in all."""
+        sql, args = _where(where)
+        conn = self.connection()
+        if where.label:  # every label must be read (in Python): once, for the page and the count together
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM runs WHERE {sql} ORDER BY id DESC", args)]
+            start = 0 if before is None else bisect.bisect_right(ids, -before, key=lambda i: -i)  # first id < before
+            total, wanted = len(ids), ids[start:start + limit]
+        else:  # index lookups only: the count never reads a row
+            total = conn.execute(f"SELECT COUNT(*) FROM runs WHERE {sql}", args).fetchone()[0]
+            page_sql = sql if before is None else f"{sql} AND id < ?"
+            wanted = [r[0] for r in conn.execute(f"SELECT id FROM runs WHERE {page_sql} ORDER BY id DESC LIMIT ?",
+                                                 (*args, *([] if before is None else [before]), limit))]
+        if not wanted:
+            return [], total
+        rows = conn.execute(f"SELECT * FROM runs WHERE id IN ({_marks(wanted)}) ORDER BY id DESC", wanted).fetchall()
+        return [_run_row(r) for r in rows], total
+
+    def best_runs(self, runs: Sequence[dict]) -> set[int]:
+        """Which of ``runs`` have the best test accuracy for their penalty among the completed runs with
+        the same comparable settings (the earliest, when several share it): one index seek per group."""
+        groups = {(r["comparable"], r["penalty"]) for r in runs if r["status"] == "completed"}
+        conn = self.connection()
+        best = set()
+        for comparable, penalty in groups:
+            row = conn.execute("SELECT id FROM runs WHERE status = 'completed' AND comparable = ? AND penalty = ? "
+                               "AND accuracy IS NOT NULL ORDER BY accuracy DESC, id LIMIT 1",
+                               (comparable, penalty)).fetchone()
+            if row is not None:
+                best.add(row[0])
+        return best & {r["id"] for r in runs}
+
     def run_ids_with_status(self, status: str) -> list[int]:
         rows = self.connection().execute("SELECT id FROM runs WHERE status = ? ORDER BY id", (status,)).fetchall()
         return [r[0] for r in rows]
@@ -240,6 +339,14 @@ class Store:
             args.extend(only_from)
         with self.transaction() as conn:
             return conn.execute(f"UPDATE runs SET {sets} WHERE {where}", args).rowcount > 0
+
+    def cancel_queued_runs(self, study_id: int, reason: str) -> list[int]:
+        """Cancel every queued run of the study at once (a worker then never starts them); their ids."""
+        with self.transaction() as conn:
+            rows = conn.execute("UPDATE runs SET status = 'cancelled', reason = ?, finished = ? "
+                                "WHERE study_id = ? AND status = 'queued' RETURNING id",
+                                (reason, time.time(), study_id)).fetchall()
+        return sorted(r[0] for r in rows)
 
     def mark_interrupted(self) -> list[int]:
         """Runs left 'running' by a server that stopped become 'interrupted' (their curves are kept)."""
@@ -343,6 +450,29 @@ def _insert_run(conn: sqlite3.Connection, run: NewRun, study_id: int | None) -> 
         "INSERT INTO runs (created, status, label, grp, study_id, settings) VALUES (?, 'queued', ?, ?, ?, ?)",
         (time.time(), run.label, run.group, study_id, json.dumps(run.settings)))
     return int(cur.lastrowid)
+
+
+def _where(where: RunFilter) -> tuple[str, list[Any]]:
+    """The SQL condition (and its arguments) of a runs filter; each part is an index lookup but the label's."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    if where.study is not None:
+        clauses.append("study_id = ?")
+        args.append(where.study)
+    if where.no_study:
+        clauses.append("study_id IS NULL")
+    for column, values in (("dataset", where.datasets), ("status", where.statuses), ("penalty", where.penalties)):
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            args.extend(values)
+    if where.label:
+        clauses.append("instr(casefold(label), ?) > 0")  # a substring: no wildcard to escape
+        args.append(where.label)
+    return " AND ".join(clauses) or "1", args
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _count_queued(conn: sqlite3.Connection, study_runs: bool) -> int:

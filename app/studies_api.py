@@ -102,6 +102,17 @@ def list_studies():
                      "counts": counts.get(s["id"], {})} for s in lab().store.list_studies()])
 
 
+@bp.post("/<id:study_id>/cancel")
+def cancel_study(study_id: int):
+    """Cancel every queued and running run of the study (then it can be deleted); 409 when none is."""
+    study_or_404(study_id)
+    cancelled = lab().jobs.cancel_study(study_id)
+    if not cancelled:
+        raise ApiError(409, f"none of study {study_id}'s runs is queued or running; there is nothing to cancel")
+    counts = lab().store.study_counts().get(study_id, {})
+    return jsonify({"id": study_id, "cancelled": cancelled, "counts": counts})
+
+
 @bp.delete("/<id:study_id>")
 def delete_study(study_id: int):
     """Delete a study and its runs, once none of them is queued or running."""

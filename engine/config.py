@@ -73,11 +73,13 @@ class RunConfig:
     def __post_init__(self) -> None:
         for f in fields(self):
             _check(f.name, getattr(self, f.name))
-        # λ values that do not apply are normalised away so equal runs compare equal.
-        if self.penalty == "none":
-            object.__setattr__(self, "lam", 0.0)
-        if self.penalty != "elastic":
-            object.__setattr__(self, "lam_l2", 0.0)
+        # A λ the penalty does not use is refused, not dropped: a run must be what was asked for.
+        if self.penalty == "none" and self.lam != 0:
+            raise ConfigError("lam", f"is only used with a penalty (got {_fmt(self.lam)} with penalty none): "
+                                     "choose penalty l1, l2 or elastic, or leave λ at 0")
+        if self.penalty != "elastic" and self.lam_l2 != 0:
+            raise ConfigError("lam_l2", f"is only used with the elastic net (got {_fmt(self.lam_l2)} with penalty "
+                                        f"{self.penalty}): choose penalty elastic, or leave λ₂ at 0")
         if self.batch_size > self.train_size:
             raise ConfigError("batch_size", f"must be at most train_size ({self.train_size}), got {self.batch_size}")
         if self.epochs * self.train_size > MAX_EXAMPLE_PASSES:

@@ -158,7 +158,8 @@ def warm_up() -> None:
     dataset = Dataset.from_splits("warm-up", Splits(pixels, labels, pixels, labels), "generated")
     # Between them, every kernel: the plain SGD step (L1, elastic net) and momentum's gradient path.
     for penalty, momentum in (("l1", 0.0), ("elastic", 0.0), ("l1", 0.9)):
-        train(RunConfig(penalty=penalty, lam=1e-4, lam_l2=1e-4, momentum=momentum, hidden=8, epochs=1, batch_size=8,
+        lam_l2 = 1e-4 if penalty == "elastic" else 0.0
+        train(RunConfig(penalty=penalty, lam=1e-4, lam_l2=lam_l2, momentum=momentum, hidden=8, epochs=1, batch_size=8,
                         train_size=20), dataset, blas_threads=None)
 
 

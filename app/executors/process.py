@@ -37,7 +37,7 @@ from engine import RunConfig
 from engine.events import DoneEvent, Event
 
 from . import remote
-from .base import EventSink, StopCheck, WorkerLost
+from .base import DataReport, EventSink, StopCheck, WorkerLost, runs_at_a_time
 
 # After a cancel, how long the child may take to answer before it is stopped.
 CANCEL_GRACE_SECONDS = 5.0
@@ -78,13 +78,17 @@ def set_thread_cores(cores: set[int] | list[int]) -> None:
 
 
 class _Child:
-    """One child process, its end of the pipe, its cancel flag, and the core it is kept to (or None)."""
+    """One child process, its end of the pipe, its cancel flag, the core it is kept to (or None), and
+    whether it is still loading the datasets it preloads."""
 
-    def __init__(self, context, name: str, core: int | None = None):
+    def __init__(self, context, name: str, core: int | None = None, preload: tuple[str, ...] = (),
+                 data_dir: str | None = None):
         self.conn, child_conn = context.Pipe(duplex=True)
         self.cancel = context.Event()
-        self.process = context.Process(target=remote.process_main, args=(child_conn, self.cancel), name=name,
-                                       daemon=True)
+        self.preloading = bool(preload)
+        self.tells_progress = False  # the first of several children loading alike tells how it goes
+        self.process = context.Process(target=remote.process_main, args=(child_conn, self.cancel, preload, data_dir),
+                                       name=name, daemon=True)
         self.process.start()
         child_conn.close()  # the child holds the only other end now: its death shows as EOF here
         self.core = None
@@ -125,10 +129,16 @@ class ProcessExecutor:
     """Runs each run in a spawned child process of the calling thread; events come back in batches."""
 
     name = "process"
+    trains_here = True
 
-    def __init__(self, data_dir: str | Path | None = None, workers: int = 1, pin: bool = True):
+    def __init__(self, data_dir: str | Path | None = None, workers: int = 1, pin: bool = True,
+                 preload: tuple[str, ...] = (), report: DataReport | None = None):
         self.data_dir = None if data_dir is None else str(data_dir)
         self.workers = workers
+        # Loaded by each run process as it starts, where its runs need them (the server process
+        # never uses a dataset); ``report`` hears how it goes, for the terminal and the pages.
+        self.preload = tuple(preload)
+        self.report = report
         cores = usable_cores()
         # Cores children may be kept to, best first; empty: none is pinned (see the module docstring).
         self._cores = cores[::-1] if pin and hasattr(os, "sched_setaffinity") and len(cores) >= max(2, workers) else []
@@ -146,15 +156,32 @@ class ProcessExecutor:
         with self._lock:
             alive = [child for child in self._children if child.alive()]
         return {"executor": self.name, "blas_threads_per_run": 1, "processes": len(alive),
-                "cores": sorted(child.core for child in alive if child.core is not None)}
+                "cores": sorted(child.core for child in alive if child.core is not None), "summary": self.summary()}
+
+    def summary(self) -> str:
+        """How runs train, for a person: "2 runs at a time, each in its own process on its own core"."""
+        n = self.workers
+        where = "in its own process" if n == 1 else "each in its own process"
+        if self._cores:
+            where += " on its own core"
+        return f"{runs_at_a_time(n)}, {where}"
 
     def reserved_cores(self) -> list[int]:
         """The cores run processes are kept to, one per worker ([] when none is pinned)."""
         return self._cores[:self.workers]
 
     def prepare(self) -> None:
-        """Start this thread's child now: its interpreter and imports take about a second."""
-        self._child()
+        """Start this thread's child now (its interpreter and imports take about a second) and wait
+        while it loads the datasets to preload."""
+        child = self._child()
+        try:
+            while child.preloading:
+                if child.conn.poll(POLL_SECONDS):
+                    self._heard(child, *child.conn.recv())
+                elif not child.alive():
+                    break  # the next run starts another
+        except (EOFError, OSError, ValueError):  # it died or the executor was closed meanwhile
+            pass
 
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
         child = self._child()
@@ -181,6 +208,8 @@ class ProcessExecutor:
                         raise self._lost(child, stream, f"its last message was unreadable ({exc})") from None
                     if kind == "events":
                         stream.deliver(payload)
+                    elif kind in ("data", "ready"):  # a new child still preloading before this run
+                        self._heard(child, kind, payload)
                     elif kind == "final":
                         between_runs = True
                         if isinstance(payload, DoneEvent):
@@ -200,6 +229,16 @@ class ProcessExecutor:
             if not between_runs:  # it may still be training or sending: never reuse it
                 self._discard(child)
 
+    def _heard(self, child: _Child, kind: str, payload) -> None:
+        """A preloading child's progress ("data") or its end ("ready"). Each child loads its own copy;
+        one tells every step (the terminal and the page would show each step once per child), every
+        one its failures."""
+        if kind == "ready":
+            child.preloading = False
+        elif kind == "data" and self.report is not None:
+            if child.tells_progress or payload[1].startswith("failed:"):
+                self.report(*payload)
+
     def _child(self) -> _Child:
         """This thread's child process, started (again) when there is none alive."""
         child = getattr(self._local, "child", None)
@@ -212,7 +251,9 @@ class ProcessExecutor:
                 raise RuntimeError("the process executor is closed")
             taken = {c.core for c in self._children if c.alive()}
             core = next((core for core in self._cores if core not in taken), None)
-            child = _Child(self._context, f"normlab-run-process-{next(self._numbers)}", core)
+            child = _Child(self._context, f"normlab-run-process-{next(self._numbers)}", core, self.preload,
+                           self.data_dir)
+            child.tells_progress = not any(c.alive() and c.tells_progress for c in self._children)
             self._children.add(child)
         self._local.child = child
         return child

@@ -50,9 +50,14 @@ def test_from_dict_refuses_unknown_keys_and_strings_for_numbers():
     assert RunConfig.from_dict({"hidden": 32.0, "penalty": "l2", "lam": 1}).hidden == 32
 
 
-def test_lambda_that_does_not_apply_is_normalised():
-    assert RunConfig(penalty="none", lam=0.5).lam == 0.0
-    assert RunConfig(penalty="l2", lam=0.5, lam_l2=0.3).lam_l2 == 0.0
+def test_a_lambda_the_penalty_does_not_use_is_refused():
+    with pytest.raises(ConfigError, match="lam: is only used with a penalty .*choose penalty l1, l2 or elastic") as e:
+        RunConfig(penalty="none", lam=0.01)
+    assert e.value.field == "lam"
+    with pytest.raises(ConfigError, match="lam_l2: is only used with the elastic net") as info:
+        RunConfig(penalty="l2", lam=0.5, lam_l2=0.3)
+    assert info.value.field == "lam_l2"
+    assert RunConfig(penalty="none", lam=0.0).lam == 0.0
     assert RunConfig(penalty="elastic", lam=0.5, lam_l2=0.3).lam_l2 == 0.3
 
 
