@@ -85,6 +85,8 @@ def _penalty_values(args: argparse.Namespace) -> dict:
         values["lam"] = args.lam
     if getattr(args, "lam_l2", None) is not None:
         values["lam_l2"] = args.lam_l2
+    if values["penalty"] == "none" and values.get("lam"):
+        raise UsageError("--lam: is only used with a penalty: add --penalty l1, l2 or elastic (or leave --lam out)")
     if values["penalty"] in ("l1", "l2", "elastic") and "lam" not in values:
         raise UsageError(f"--lam is required with --penalty {values['penalty']} (e.g. --lam 0.01)")
     return values

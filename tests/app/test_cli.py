@@ -48,7 +48,7 @@ def test_regular_spec_is_parsed_not_evaluated(capsys):
     (["--hidden", "0"], "--hidden: must be from 1 to 4096, got 0"),
     (["--lr", "nan"], "--lr: must be a finite number"),
     (["--penalty", "l2"], "--lam is required with --penalty l2"),
-    (["--lam", "0.01"], "--lam: is only used with a penalty"),  # not a run without one
+    (["--lam", "0.01"], "--lam: is only used with a penalty: add --penalty"),  # not a run without one
     (["--penalty", "l1", "--lam", "0.01", "--lam-l2", "0.1"], "--lam-l2: is only used with the elastic net"),
     (["--regular", "l3(lambd=1)"], "--regular: unknown name 'l3'"),
     (["--regular", "l2(lambd=0.1)", "--penalty", "l1"], "either --regular or --penalty"),
