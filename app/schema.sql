@@ -52,14 +52,17 @@ CREATE TABLE IF NOT EXISTS epochs (
     seconds        REAL,
     train_seconds  REAL,
     weights        TEXT NOT NULL,          -- per weight matrix: norms, sparsity, histogram (JSON)
+    trajectory     TEXT,                   -- W1 at the start event's trajectory_positions (JSON; NULL before version 2)
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 
--- Large per-run results: first-layer weights as float32 images.
+-- Large per-run results: first-layer weights as float32 images, and what the weights show
+-- (app.insight: input importance, unit norms, pruning curves, prior fits), kept out of the runs rows.
 CREATE TABLE IF NOT EXISTS artifacts (
     run_id      INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
     first_layer BLOB,
-    shape       TEXT
+    shape       TEXT,
+    insight     TEXT                       -- JSON; NULL for runs stored before version 2
 );
 
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
