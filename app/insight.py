@@ -14,6 +14,8 @@ from typing import Any
 # The done event's fields that go to the artifacts table ("first_layer" has its own column).
 INSIGHT_FIELDS = ("input_importance", "unit_norms", "pruning", "pruning_fine_tuned", "prior_fit")
 LARGE_FIELDS = ("first_layer", *INSIGHT_FIELDS)
+# The slim final event's scalars a run's ``result`` (its row, its view, the runs list) carries.
+RESULT_SCALARS = ("dead_inputs", "active_weights", "prunable_fraction")
 
 
 def split_final(final: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:

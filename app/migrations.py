@@ -9,8 +9,11 @@ every start (a new table or index, created ``IF NOT EXISTS``) needs no step.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Callable
+
+from .insight import RESULT_SCALARS, split_final
 
 
 def add_column(conn: sqlite3.Connection, table: str, column: str, declaration: str) -> None:
@@ -26,10 +29,21 @@ def add_column(conn: sqlite3.Connection, table: str, column: str, declaration: s
 def add_insight(conn: sqlite3.Connection) -> None:
     """Epochs keep their weight trajectory; artifacts a finished run's insight (``app.insight``).
 
-    Runs stored before have neither: their trajectories and insight read as None.
+    Runs whose done event carried the insight inside their row (version 1 with an engine that
+    computed it) have it moved out, their rows left as version 2 writes them; runs stored
+    before any of it have none: their trajectories and insight read as None.
     """
     add_column(conn, "epochs", "trajectory", "TEXT")
     add_column(conn, "artifacts", "insight", "TEXT")
+    rows = conn.execute("SELECT id, final_event, result FROM runs "
+                        "WHERE final_event IS NOT NULL AND json_extract(final_event, '$.pruning') IS NOT NULL").fetchall()
+    for run_id, final_text, result_text in rows:
+        final, insight = split_final(json.loads(final_text))
+        result = (json.loads(result_text) if result_text else {}) | {k: final.get(k) for k in RESULT_SCALARS}
+        conn.execute("UPDATE runs SET final_event = ?, result = ? WHERE id = ?",
+                     (json.dumps(final), json.dumps(result), run_id))
+        conn.execute("INSERT INTO artifacts (run_id, insight) VALUES (?, ?) "
+                     "ON CONFLICT (run_id) DO UPDATE SET insight = excluded.insight", (run_id, json.dumps(insight)))
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {

@@ -20,7 +20,7 @@ from typing import Any, Iterator, Sequence
 
 from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
 
-from .insight import split_final
+from .insight import RESULT_SCALARS, split_final
 from .migrations import migrate
 from .run_view import step_facts
 
@@ -31,8 +31,7 @@ EPOCH_COLUMNS = ("seq", "epoch", "step", "train_loss", "data_loss", "penalty", "
                  "test_accuracy", "sparsity", "seconds", "train_seconds", "weights", "trajectory")
 EPOCH_RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty", "sparsity")
 RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty",
-                 "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds", "dead_inputs", "active_weights",
-                 "prunable_fraction")
+                 "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds", *RESULT_SCALARS)
 
 
 class StoreError(Exception):
