@@ -25,7 +25,8 @@ PRESETS: dict[str, dict[str, Any]] = {
               "seeds": 3, "settings": {}},
 }
 CSV_FIELDS = ("run", "status", "penalty", "lam", "seed", "hidden", "epochs", "batch_size", "lr", "train_size", "dataset",
-              "test_accuracy", "train_accuracy", "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds", "reason")
+              "test_accuracy", "train_accuracy", "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds",
+              "active_weights", "dead_inputs", "prunable_fraction", "prunable_fraction_first_layer", "reason")
 
 
 def spec_from_body(data: dict[str, Any]) -> tuple[str, StudySpec]:

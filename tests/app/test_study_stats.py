@@ -1,4 +1,7 @@
 """A study's paired comparisons, seeds-needed estimates, regularisation path and pruning aggregates."""
+import csv
+import io
+
 import pytest
 
 from app import create_app
@@ -155,6 +158,13 @@ def test_regularisation_path_and_pruning_aggregates(studies):
         for key in ("prunable_fraction", "dead_inputs", "active_weights"):
             assert metrics[key]["n"] == 3, key
         assert metrics["prunable_fraction_fine_tuned"] is None  # not asked for
+    table = csv.DictReader(io.StringIO(client.get(f"/api/studies/{ids[3]}.csv").get_data(as_text=True)))
+    by_run = {int(row["run"]): row for row in table}
+    for run in study["runs"]:
+        row = by_run[run["id"]]
+        assert float(row["prunable_fraction"]) == run["result"]["prunable_fraction"]
+        assert int(row["active_weights"]) == run["result"]["active_weights"] and row["dead_inputs"].isdigit()
+        assert 0 <= float(row["prunable_fraction_first_layer"]) <= 1
     # a strong L1 leaves fewer active weights than none
     active = {s["lam"]: s["metrics"]["active_weights"]["mean"] for s in study["settings"]}
     assert active[0.03] < active[0.0]
