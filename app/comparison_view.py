@@ -44,8 +44,8 @@ def parse_effect(text: str | None) -> float:
 
 
 def setting_text(setting: Setting) -> str:
-    """``l1:0.001``, or ``none``: how a setting is written in a query and in the CLI's table."""
-    return setting[0] if setting[0] == "none" else f"{setting[0]}:{setting[1]:g}"
+    """``l1:0.001``, or ``none``: how a setting is written in a query (λ as the shortest text that reads back the same)."""
+    return setting[0] if setting[0] == "none" else f"{setting[0]}:{setting[1]!r}"
 
 
 def parse_setting(text: str | None, field: str, settings: Sequence[Setting]) -> Setting:
@@ -60,9 +60,9 @@ def parse_setting(text: str | None, field: str, settings: Sequence[Setting]) -> 
         lam = 0.0 if penalty == "none" and not lam_text else float(lam_text[:_TEXT_MAX])
     except ValueError:
         lam = math.nan
-    if penalty not in PENALTY_NAMES or not is_finite_number(lam):
-        raise ConfigError(field, f"must be a setting of the study written <penalty>:<λ>, one of {choices}; "
-                                 f"got {(text or '')[:_TEXT_MAX]!r}")
+    if penalty not in PENALTY_NAMES or not is_finite_number(lam) or (penalty == "none" and lam != 0):
+        raise ConfigError(field, f"must be a setting of the study written <penalty>:<λ> (none without λ), one of "
+                                 f"{choices}; got {(text or '')[:_TEXT_MAX]!r}")
     setting = (penalty, lam)
     if setting not in settings:
         raise ConfigError(field, f"the study has no setting {setting_text(setting)}; its settings: {choices}")

@@ -120,7 +120,9 @@ def test_any_two_settings_can_be_compared(studies):
 
 
 @pytest.mark.parametrize("query, field, message", [
-    ("b=none", "a", "must be a setting of the study written <penalty>:<λ>, one of none, l1:0.001, l1:0.03"),
+    ("b=none", "a", "must be a setting of the study written <penalty>:<λ> (none without λ), one of none, l1:0.001, l1:0.03"),
+    ("a=none:0.5&b=l1:0.001", "a", "got 'none:0.5'"),
+    ("a=none:0&b=none", "b", "must be a setting other than a's"),
     ("a=l1:0.001", "b", "must be a setting of the study"),
     ("a=l1&b=none", "a", "must be a setting of the study"),
     ("a=l3:0.1&b=none", "a", "got 'l3:0.1'"),
