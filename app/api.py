@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from engine import ConfigError, RunConfig
 
 from .ids import MAX_ROW_ID, parse_seq
+from .insight import missing
 from .jobs import Conflict, QueueFull
 from .run_view import run_view
 from .runs_list import runs_page
@@ -231,12 +232,27 @@ def metrics(run_id: int):
 
 @bp.get("/runs/<id:run_id>/weights")
 def weights(run_id: int):
-    """The finished run's first-layer weights as images and its confusion matrix."""
+    """The finished run's first-layer weights as images, its confusion matrix and what its weights show
+    (input importance, dead inputs, unit norms, prior fits: None for runs that have not finished,
+    or finished before these were kept)."""
     run = run_or_404(run_id)
     images = lab().store.first_layer(run_id)
     final = run.get("final_event") or {}
+    insight = lab().store.insight(run_id) or {}
     return jsonify({"run": run_id, "confusion": final.get("confusion"), "dead_units": final.get("dead_units"),
-                    "first_layer": None if images is None else [[round(float(v), 5) for v in img.ravel()] for img in images]})
+                    "first_layer": None if images is None else [[round(float(v), 5) for v in img.ravel()] for img in images],
+                    "input_importance": insight.get("input_importance"), "dead_inputs": final.get("dead_inputs"),
+                    "unit_norms": insight.get("unit_norms"), "prior_fit": insight.get("prior_fit")})
+
+
+@bp.get("/runs/<id:run_id>/pruning")
+def pruning(run_id: int):
+    """The finished run's pruning curve, with ``fine_tuned`` (the curve after fine-tuning, or None)."""
+    run = run_or_404(run_id)
+    insight = lab().store.insight(run_id) if run["status"] == "completed" else None
+    if not insight or not insight.get("pruning"):
+        raise ApiError(404, missing(run, "pruning curve"))
+    return jsonify(insight["pruning"] | {"fine_tuned": insight.get("pruning_fine_tuned")})
 
 
 @bp.get("/runs/<id:run_id>/batches.csv")

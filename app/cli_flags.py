@@ -41,6 +41,8 @@ def add_training_flags(parser: argparse.ArgumentParser, with_penalty: bool = Tru
     parser.add_argument("--activation", choices=tuple(ACTIVATIONS), default=d.activation,
                         help=f"hidden activation (default {d.activation})")
     parser.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype, help=f"default {d.dtype}")
+    parser.add_argument("--prune-fine-tune-steps", type=int, default=d.prune_fine_tune_steps, metavar="N",
+                        help="also fine-tune each point of the pruning curve N steps with its mask held (default 0: off)")
     add_data_flags(parser)
     parser.add_argument("--json", action="store_true", help="print JSON Lines instead of text")
 
@@ -58,6 +60,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         "hidden": args.hidden, "epochs": args.epochs, "batch_size": args.batch_size,
         "train_size": args.train_size, "seed": args.seed, "init": args.init,
         "activation": args.activation, "dataset": args.dataset, "dtype": args.dtype,
+        "prune_fine_tune_steps": args.prune_fine_tune_steps,
     }
     values.update(_penalty_values(args))
     values.update(_optimizer_values(args))

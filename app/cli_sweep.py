@@ -12,7 +12,8 @@ from engine.training import warm_up
 
 from .cli_flags import UsageError, add_training_flags, config_from_args, flag_error
 from .cli_train import exit_code, load_data_for, stop_on_interrupt
-from .console import format_table
+from .comparison_view import against_baseline, comparison_json, parse_effect, power_analysis
+from .console import comparisons_text, format_table
 
 
 def add_command(sub: Any) -> None:
@@ -22,6 +23,8 @@ def add_command(sub: Any) -> None:
     p.add_argument("--lams", default="1e-4,1e-3,1e-2", help="comma-separated λ values (default 1e-4,1e-3,1e-2)")
     p.add_argument("--lam-range", metavar="LOW:HIGH:COUNT", help="λ values evenly spaced on a log scale, e.g. 1e-5:1e-1:5")
     p.add_argument("--seeds", type=int, default=1, help="seeds per setting (default 1, at most 10)")
+    p.add_argument("--effect", metavar="DIFF", help="the difference in test accuracy worth detecting, for the "
+                                                    "seeds-needed estimate (default 0.01: one point)")
     add_training_flags(p, with_penalty=False)
     p.set_defaults(func=cmd_sweep)
 
@@ -32,6 +35,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         spec = StudySpec(_penalty_list(args.penalties), _lambda_list(args), args.seeds, base)
     except ConfigError as exc:
         raise flag_error(exc) from None
+    effect = _effect(args)
     dataset = load_data_for(args, quiet=args.json)
     stop = stop_on_interrupt()
     configs, rows, code = spec.configs(), [], 0
@@ -48,18 +52,35 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"[{i}/{len(configs)}] {config.describe_penalty()} seed {config.seed}: " + _sweep_outcome(final), flush=True)
         if final.kind == "cancelled":
             break
-    summaries = aggregate(rows)
-    verdict = best_setting(summaries)
-    if args.json:
-        print(json.dumps({"event": "study", "settings": to_jsonable(summaries),
-                          "best": to_jsonable(verdict), "verdict": verdict.sentence() if verdict else None}))
-    else:
-        print()
-        print(format_table(("penalty", "λ", "runs", "test acc (mean ± sd)", "sparsity", "‖W‖₁", "train−test gap", "seconds"),
-                           [_sweep_row(s) for s in summaries]))
-        if verdict:
-            print("\n" + verdict.sentence())
+    report(rows, effect, args.json)
     return code
+
+
+def report(rows: list[dict[str, Any]], effect: float, as_json: bool) -> None:
+    """The study's summary from its runs' ``run_metrics`` rows: per setting, paired with no penalty, the verdict."""
+    summaries = aggregate(rows)
+    comparisons = against_baseline(rows)
+    verdict = best_setting(summaries, comparisons=comparisons)
+    shown = [comparison_json(c, effect) for c in comparisons]
+    if as_json:
+        print(json.dumps({"event": "study", "settings": to_jsonable(summaries),
+                          "best": to_jsonable(verdict), "verdict": verdict.sentence() if verdict else None,
+                          "comparisons": shown, "power_analysis": power_analysis(effect)}))
+        return
+    print()
+    print(format_table(("penalty", "λ", "runs", "test acc (mean ± sd)", "sparsity", "‖W‖₁", "train−test gap", "seconds"),
+                       [_sweep_row(s) for s in summaries]))
+    print()
+    print(comparisons_text(shown, effect))
+    if verdict:
+        print("\n" + verdict.sentence())
+
+
+def _effect(args: argparse.Namespace) -> float:
+    try:
+        return parse_effect(args.effect)
+    except ConfigError as exc:
+        raise UsageError(f"--effect: {exc.message}") from None
 
 
 def _penalty_list(text: str) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""Which runs the ★ compares: those with the same settings but for the penalty, its λ and the seed.
+"""Which runs the ★ compares: those with the same settings but for the penalty, its λ, the seed (and
+the fine-tune steps of the pruning curve, which training never sees).
 
 Only such runs differ in nothing but what a study varies, so only among them does "best test
 accuracy for L2" say something about L2 (a synthetic run is no rival of an MNIST one). The store
@@ -12,7 +13,7 @@ from typing import Any
 from .settings import PENALTY_LABELS
 
 # The settings a ★ does not hold equal: what a study varies (schema.sql's `comparable` leaves out the same).
-VARIED = ("penalty", "lam", "lam_l2", "seed")
+VARIED = ("penalty", "lam", "lam_l2", "seed", "prune_fine_tune_steps")
 
 
 def comparable_settings(settings: dict[str, Any]) -> dict[str, Any]:

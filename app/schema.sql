@@ -24,11 +24,11 @@ CREATE TABLE IF NOT EXISTS runs (
     last_seq    INTEGER NOT NULL DEFAULT -1,
     -- Version 2: worked out by SQLite from the JSON above (nothing is stored twice; the indexes keep
     -- them), for the runs list's filters and its ★. `comparable` is every setting but the penalty,
-    -- its λ and the seed (app/comparable.py): runs with equal ones differ only in what a study varies.
-    -- store.MIGRATIONS adds the same columns to a version 1 database.
+    -- its λ, the seed and the pruning fine-tune steps (app/comparable.py): runs with equal ones differ only in what a study varies.
+    -- app/migrations.py (version 2) adds the same columns to a version 1 database.
     dataset     TEXT GENERATED ALWAYS AS (json_extract(settings, '$.dataset')) VIRTUAL,
     penalty     TEXT GENERATED ALWAYS AS (json_extract(settings, '$.penalty')) VIRTUAL,
-    comparable  TEXT GENERATED ALWAYS AS (json_remove(settings, '$.penalty', '$.lam', '$.lam_l2', '$.seed')) VIRTUAL,
+    comparable  TEXT GENERATED ALWAYS AS (json_remove(settings, '$.penalty', '$.lam', '$.lam_l2', '$.seed', '$.prune_fine_tune_steps')) VIRTUAL,
     accuracy    REAL GENERATED ALWAYS AS (json_extract(result, '$.test_accuracy')) VIRTUAL
 );
 
@@ -60,14 +60,17 @@ CREATE TABLE IF NOT EXISTS epochs (
     seconds        REAL,
     train_seconds  REAL,
     weights        TEXT NOT NULL,          -- per weight matrix: norms, sparsity, histogram (JSON)
+    trajectory     TEXT,                   -- W1 at the start event's trajectory_positions (JSON; NULL before version 3)
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 
--- Large per-run results: first-layer weights as float32 images.
+-- Large per-run results: first-layer weights as float32 images, and what the weights show
+-- (app.insight: input importance, unit norms, pruning curves, prior fits), kept out of the runs rows.
 CREATE TABLE IF NOT EXISTS artifacts (
     run_id      INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
     first_layer BLOB,
-    shape       TEXT
+    shape       TEXT,
+    insight     TEXT                       -- JSON; NULL for runs stored before version 3
 );
 
 -- Each filter of the runs list is an index lookup; an index also holds the row id, so each one

@@ -20,6 +20,7 @@ LABELS = {
     "hidden": "Hidden units", "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
     "momentum": "Momentum", "train_size": "Training examples", "seed": "Seed", "init": "Initializer",
     "activation": "Activation", "dataset": "Dataset", "dtype": "Precision",
+    "prune_fine_tune_steps": "Fine-tune steps per pruning point (0: no fine-tuned curve)",
 }
 # Shown up front in the form; the rest go under "advanced".
 PRIMARY = ("penalty", "lam", "lam_l2", "hidden")

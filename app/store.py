@@ -21,30 +21,21 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
 
+from .insight import RESULT_SCALARS, split_final
+from .migrations import migrate
 from .run_view import step_facts
 
 if TYPE_CHECKING:
     from .runs_query import RunFilter
 
-SCHEMA_VERSION = 2
-# What takes a database from each older version to the next (schema.sql holds the newest whole).
-# The columns schema.sql declares since version 2; a test checks both give the same table.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: tuple(f"ALTER TABLE runs ADD COLUMN {column}" for column in (
-        "dataset TEXT GENERATED ALWAYS AS (json_extract(settings, '$.dataset')) VIRTUAL",
-        "penalty TEXT GENERATED ALWAYS AS (json_extract(settings, '$.penalty')) VIRTUAL",
-        "comparable TEXT GENERATED ALWAYS AS "
-        "(json_remove(settings, '$.penalty', '$.lam', '$.lam_l2', '$.seed')) VIRTUAL",
-        "accuracy REAL GENERATED ALWAYS AS (json_extract(result, '$.test_accuracy')) VIRTUAL",
-    )),
-}
+SCHEMA_VERSION = 3  # app.migrations brings older files up to it
 FINISHED = ("completed", "failed", "cancelled", "interrupted")
 BATCH_COLUMNS = ("seq", "step", "epoch", "batch", "loss", "data_loss", "penalty")
 EPOCH_COLUMNS = ("seq", "epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy", "test_loss",
-                 "test_accuracy", "sparsity", "seconds", "train_seconds", "weights")
+                 "test_accuracy", "sparsity", "seconds", "train_seconds", "weights", "trajectory")
 EPOCH_RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty", "sparsity")
 RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty",
-                 "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds")
+                 "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds", *RESULT_SCALARS)
 
 
 class StoreError(Exception):
@@ -160,23 +151,14 @@ class Store:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
-            if 0 < version < SCHEMA_VERSION:
-                self._migrate(version)
+            if version:  # a file of ours from before: its missing columns first, then any new table or index
+                migrate(conn, version, SCHEMA_VERSION)
             schema = resources.files("app").joinpath("schema.sql").read_text()
             conn.executescript(schema)  # IF NOT EXISTS throughout: what a new or migrated file lacks
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"cannot use the database {self.path}: {exc}. "
                              f"Check that it is a normlab database you may write, or pass another --db.") from exc
-
-    def _migrate(self, version: int) -> None:
-        """Bring a file of an older schema version to this one, all or nothing (before schema.sql,
-        whose indexes name the new columns)."""
-        with self.transaction() as conn:
-            for step in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[step]:
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- runs ----------------------------------------------------------------------
     def create_run(self, settings: dict, label: str, group: str | None = None, study_id: int | None = None) -> int:
@@ -365,20 +347,19 @@ class Store:
     def record(self, run_id: int, events: Sequence[Event], final_status: str | None = None,
                reason: str | None = None) -> None:
         """Write a run's new events in one transaction; with ``final_status``, end the run too."""
-        batches, epochs, updates = [], [], {}
+        batches, epochs, updates, insight = [], [], {}, None
         for e in events:
             if isinstance(e, BatchEvent):
                 batches.append((run_id, e.seq, e.step, e.epoch, e.batch, _real(e.loss), _real(e.data_loss), _real(e.penalty)))
             elif isinstance(e, EpochEvent):
                 d = to_jsonable(e)
-                epochs.append((run_id, e.seq, e.epoch, e.step, *(_real(getattr(e, c)) for c in EPOCH_COLUMNS[3:-1]),
-                               json.dumps(d["weights"])))
+                epochs.append((run_id, e.seq, e.epoch, e.step, *(_real(getattr(e, c)) for c in EPOCH_COLUMNS[3:-2]),
+                               json.dumps(d["weights"]), json.dumps(d["trajectory"])))
                 updates["result"] = json.dumps({k: d[k] for k in EPOCH_RESULT_FIELDS})
             elif isinstance(e, StartEvent):
                 updates["start_event"] = json.dumps(event_to_dict(e))
             else:
-                final = event_to_dict(e)
-                final.pop("first_layer", None)
+                final, insight = split_final(event_to_dict(e))
                 updates["final_event"] = json.dumps(final)
                 if isinstance(e, DoneEvent):
                     updates["result"] = json.dumps({k: final.get(k) for k in RESULT_FIELDS} | _last_epoch_parts(epochs, self, run_id))
@@ -387,7 +368,8 @@ class Store:
             if batches:
                 conn.executemany("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batches)
             if epochs:
-                conn.executemany(f"INSERT INTO epochs VALUES ({','.join('?' * 14)})", epochs)
+                conn.executemany(f"INSERT INTO epochs (run_id, {', '.join(EPOCH_COLUMNS)}) "
+                                 f"VALUES ({','.join('?' * (len(EPOCH_COLUMNS) + 1))})", epochs)
             if events:
                 updates["last_seq"] = events[-1].seq
             if progress:
@@ -398,9 +380,8 @@ class Store:
                 conn.execute(f"UPDATE runs SET {', '.join(k + ' = ?' for k in updates)} WHERE id = ?",
                              (*updates.values(), run_id))
             for e in events:
-                if isinstance(e, DoneEvent) and e.first_layer.size:
-                    conn.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?)",
-                                 (run_id, e.first_layer.astype("<f4").tobytes(), json.dumps(list(e.first_layer.shape))))
+                if isinstance(e, DoneEvent):
+                    _store_artifacts(conn, run_id, e, insight)
 
     def read_events(self, run_id: int, after_seq: int = -1) -> dict[str, Any]:
         """The stored events after ``after_seq`` as column arrays (see README, /metrics).
@@ -430,6 +411,8 @@ class Store:
                             (run_id, after_seq)).fetchall()
         out["epoch"] = _columns(EPOCH_COLUMNS, rows)
         out["epoch"]["weights"] = [json.loads(w) for w in out["epoch"]["weights"]]
+        # Runs stored before trajectories were kept have None for them.
+        out["epoch"]["trajectory"] = [None if t is None else json.loads(t) for t in out["epoch"]["trajectory"]]
         final = json.loads(run["final_event"]) if run["final_event"] else None
         if final and final["seq"] > after_seq:
             out["final"] = final
@@ -443,6 +426,29 @@ class Store:
         if row is None or row["first_layer"] is None:
             return None
         return np.frombuffer(row["first_layer"], dtype="<f4").reshape(json.loads(row["shape"]))
+
+    def insight(self, run_id: int) -> dict[str, Any] | None:
+        """The run's insight (``app.insight.INSIGHT_FIELDS``), or None: not finished, or finished before it was kept."""
+        row = self.connection().execute("SELECT insight FROM artifacts WHERE run_id = ?", (run_id,)).fetchone()
+        return json.loads(row["insight"]) if row is not None and row["insight"] else None
+
+    def study_unit_norms(self, study_id: int) -> dict[int, list[float]]:
+        """Run id → sorted unit norms for the study's runs that have them (the regularisation path).
+
+        SQLite picks the one list out of each run's insight, so the rest is never parsed here.
+        """
+        rows = self.connection().execute(
+            "SELECT a.run_id, json_extract(a.insight, '$.unit_norms') FROM artifacts a JOIN runs r ON r.id = a.run_id "
+            "WHERE r.study_id = ? AND a.insight IS NOT NULL", (study_id,)).fetchall()
+        return {run_id: json.loads(norms) for run_id, norms in rows if norms}
+
+
+def _store_artifacts(conn: sqlite3.Connection, run_id: int, done: DoneEvent, insight: dict[str, Any] | None) -> None:
+    """The done event's first-layer images (none unless the inputs are 28 × 28) and its insight."""
+    images = done.first_layer
+    blob, shape = (images.astype("<f4").tobytes(), json.dumps(list(images.shape))) if images.size else (None, None)
+    conn.execute("INSERT OR REPLACE INTO artifacts (run_id, first_layer, shape, insight) VALUES (?, ?, ?, ?)",
+                 (run_id, blob, shape, json.dumps(insight) if insight is not None else None))
 
 
 def _insert_run(conn: sqlite3.Connection, run: NewRun, study_id: int | None) -> int:

@@ -14,6 +14,7 @@ from .activations import ACTIVATIONS
 from .data import DATASET_NAMES
 from .initializers import DEFAULT_INIT, INITIALIZERS
 from .penalties import PENALTY_NAMES
+from .pruning import PRUNING_FRACTIONS
 
 DTYPES = ("float32", "float64")
 
@@ -28,6 +29,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "momentum": (0.0, 0.999),
     "train_size": (1, 60000),
     "seed": (0, 2**32 - 1),
+    # Steps of the optional fine-tuned pruning curve (engine.fine_tune), per point; 0: no such curve.
+    "prune_fine_tune_steps": (0, 1000),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "penalty": PENALTY_NAMES,
@@ -36,7 +39,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "dataset": DATASET_NAMES,
     "dtype": DTYPES,
 }
-INT_FIELDS = ("hidden", "epochs", "batch_size", "train_size", "seed")
+INT_FIELDS = ("hidden", "epochs", "batch_size", "train_size", "seed", "prune_fine_tune_steps")
 # Resource caps across fields: total examples seen (time) and one batch's activations (memory).
 MAX_EXAMPLE_PASSES = 20_000_000  # epochs × train_size: 1000 epochs of the seed's 20 000 examples
 MAX_BATCH_ACTIVATIONS = 16_777_216  # batch_size × hidden (64 MB of float32 per buffer)
@@ -69,6 +72,9 @@ class RunConfig:
     activation: str = "sigmoid"
     dataset: str = "mnist"
     dtype: str = "float32"
+    # Not part of training: after it, each point of the pruning curve is also fine-tuned this
+    # many steps with its mask held (off by default; it costs 26 × the steps).
+    prune_fine_tune_steps: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -88,6 +94,7 @@ class RunConfig:
         if self.batch_size * self.hidden > MAX_BATCH_ACTIVATIONS:
             raise ConfigError("batch_size", f"batch_size × hidden must be at most {MAX_BATCH_ACTIVATIONS:,} "
                                             f"(got {self.batch_size * self.hidden:,}) to keep memory bounded")
+        _check_fine_tune_cost(self)
 
     @classmethod
     def from_dict(cls, data: Any) -> "RunConfig":
@@ -111,6 +118,15 @@ class RunConfig:
         if self.penalty == "elastic":
             return f"elastic λ1={self.lam:g} λ2={self.lam_l2:g}"
         return f"{self.penalty.upper()} λ={self.lam:g}"
+
+
+def _check_fine_tune_cost(config: RunConfig) -> None:
+    """The fine-tuned pruning curve sees steps × batch × points examples: held to the cap of training itself."""
+    points = 2 * len(PRUNING_FRACTIONS)  # two schemes (global, first layer), each point fine-tuned apart
+    examples = config.prune_fine_tune_steps * config.batch_size * points
+    if examples > MAX_EXAMPLE_PASSES:
+        raise ConfigError("prune_fine_tune_steps", f"prune_fine_tune_steps × batch_size × {points} must be at most "
+                                                   f"{MAX_EXAMPLE_PASSES:,} (got {examples:,})")
 
 
 def is_finite_number(value: Any) -> bool:

@@ -118,7 +118,7 @@ def train(
     *,
     blas_threads: int | None = 1,
     readable: bool = False,
-    fine_tune_steps: int = 0,
+    fine_tune_steps: int | None = None,
 ) -> Event:
     """Train ``config`` on ``dataset``; emit events to ``on_event``; return the final event.
 
@@ -135,7 +135,10 @@ def train(
 
     ``fine_tune_steps`` above 0 adds a second pruning curve to the done event, each point
     fine-tuned that many steps with its mask held (``engine.fine_tune``; 26 × the steps).
+    None (the default) takes the config's ``prune_fine_tune_steps``, so the setting travels
+    with the config to wherever a run trains.
     """
+    fine_tune_steps = config.prune_fine_tune_steps if fine_tune_steps is None else fine_tune_steps
     if (isinstance(fine_tune_steps, bool) or not isinstance(fine_tune_steps, int)
             or not 0 <= fine_tune_steps <= MAX_FINE_TUNE_STEPS):
         raise ValueError(f"fine_tune_steps: must be a whole number from 0 (none) to {MAX_FINE_TUNE_STEPS}")

@@ -27,6 +27,9 @@ def test_defaults_are_the_seed_setup():
     ("init", "zeros", "init: must be one of"),
     ("dataset", "cifar", "dataset: must be one of mnist, fashion-mnist, synthetic"),
     ("hidden", True, "hidden: must be a whole number"),
+    ("prune_fine_tune_steps", -1, "prune_fine_tune_steps: must be from 0 to 1000, got -1"),
+    ("prune_fine_tune_steps", 1001, "prune_fine_tune_steps: must be from 0 to 1000, got 1001"),
+    ("prune_fine_tune_steps", 2.5, "prune_fine_tune_steps: must be a whole number"),
 ])
 def test_bad_values_name_field_and_range(field, value, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
@@ -69,6 +72,11 @@ def test_resource_caps_name_the_limit():
         RunConfig(train_size=60000, batch_size=60000, hidden=4096)
     assert info.value.field == "batch_size"
     RunConfig(epochs=1000, train_size=20000)  # the largest allowed is fine
+    with pytest.raises(ConfigError, match=r"prune_fine_tune_steps × batch_size × 26 must be at most 20,000,000 "
+                                          r"\(got 20,800,000\)") as info:
+        RunConfig(prune_fine_tune_steps=800, batch_size=1000)
+    assert info.value.field == "prune_fine_tune_steps"
+    RunConfig(prune_fine_tune_steps=1000, batch_size=769)  # 19,994,000 examples: allowed
 
 
 @pytest.mark.parametrize("field", ["lr", "lam", "lam_l2", "momentum"])

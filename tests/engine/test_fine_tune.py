@@ -72,3 +72,12 @@ def test_a_run_reports_the_fine_tuned_curve_only_when_asked(tiny_data):
     assert tuned["steps"] == 5 and tuned["fractions"] == list(PRUNING_FRACTIONS)
     assert set(tuned) == {"fractions", "accuracy", "prunable_fraction", "steps"}
     assert done.pruning["accuracy"]["global"][0] == done.test_accuracy  # the plain curve is unchanged by it
+
+
+def test_the_config_asks_for_the_fine_tuned_curve(tiny_data):
+    config = RunConfig(dataset="synthetic", train_size=200, epochs=1, batch_size=50, hidden=8, lr=0.5,
+                       prune_fine_tune_steps=5)
+    done = train(config, tiny_data)
+    assert done.pruning_fine_tuned == train(config, tiny_data, fine_tune_steps=5).pruning_fine_tuned
+    assert done.pruning_fine_tuned["steps"] == 5
+    assert train(config, tiny_data, fine_tune_steps=0).pruning_fine_tuned is None  # an explicit count wins
