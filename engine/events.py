@@ -6,7 +6,7 @@ so a consumer can tell exactly which events it already has.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -107,6 +107,10 @@ class DoneEvent:
     pruning: dict[str, Any]  # engine.pruning.PruningCurve.to_dict()
     pruning_fine_tuned: dict[str, Any] | None  # the same after a fine-tune, plus "steps"; None unless asked for
     prior_fit: dict[str, Any]  # engine.priors.fit_network_priors: per matrix and "all"
+    # The best test accuracy over the epochs and the (first) epoch it was reached in: Nielsen's
+    # "peak". None for done events stored before normlab kept them.
+    peak_test_accuracy: float | None = None
+    peak_epoch: int | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,9 @@ def _from_jsonable(value: Any) -> Any:
 def event_from_dict(data: dict[str, Any]) -> Event:
     """Rebuild an event from ``event_to_dict``'s output (e.g. after crossing a process or machine)."""
     cls = EVENT_TYPES[data["event"]]
-    values = {f.name: _from_jsonable(data[f.name]) for f in fields(cls)}
+    # A field with a default was added later: an older event's dict may not have it.
+    values = {f.name: _from_jsonable(data[f.name] if f.default is MISSING else data.get(f.name, f.default))
+              for f in fields(cls)}
     if cls is StartEvent:
         values["trajectory_positions"] = tuple(tuple(p) for p in values["trajectory_positions"])
         values["trajectory_initial"] = tuple(values["trajectory_initial"])

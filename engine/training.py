@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from .config import RunConfig
 from .data import Dataset
-from .data.dataset import Splits
+from .data.dataset import N_FEATURES, Splits
 from .events import (
     BatchEvent,
     CancelledEvent,
@@ -49,6 +49,7 @@ from .network import Network
 from .penalties import make_penalty
 from .priors import fit_network_priors
 from .pruning import pruning_curve
+from .run_data import run_data
 from .stepping import make_stepper
 from .trajectories import trajectory_positions, trajectory_values
 
@@ -72,12 +73,13 @@ class RandomStreams:
     order: np.random.Generator
     trajectory: np.random.Generator  # positions of the weights the epoch events follow
     fine_tune: np.random.Generator  # batches of the optional fine-tuned pruning curve
+    noise: np.random.Generator  # the noise features' values (engine.run_data)
 
     @classmethod
     def from_seed(cls, seed: int) -> "RandomStreams":
-        # SeedSequence children are numbered: the first three of spawn(5) are those spawn(3)
+        # SeedSequence children are numbered: the first three of spawn(6) are those spawn(3)
         # gave before the later streams existed, so every earlier run keeps its numbers.
-        return cls(*(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)))
+        return cls(*(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)))
 
 
 def preprocess(pixels: np.ndarray, dtype: str, rows: np.ndarray | None = None,
@@ -91,6 +93,11 @@ def preprocess(pixels: np.ndarray, dtype: str, rows: np.ndarray | None = None,
     out = np.empty((len(rows), pixels.shape[1]), dtype) if out is None else out[: len(rows)]
     preprocess_rows(pixels, rows, out)
     return out
+
+
+def layer_sizes(features: int, hidden: int) -> tuple[int, ...]:
+    """The network's layer sizes: features → hidden → 10, or features → 10 with no hidden layer (hidden 0)."""
+    return (features, hidden, N_CLASSES) if hidden else (features, N_CLASSES)
 
 
 def training_subset(dataset: Dataset, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -201,17 +208,17 @@ class _Run:
         self.fine_tune_steps = fine_tune_steps
         self.clock = _Clock()
         streams = RandomStreams.from_seed(config.seed)
-        self.indices = training_subset(dataset, config.train_size, streams.subset)
-        # Pixels stay uint8 (a quarter of the memory); batches are scaled as they are drawn.
-        self.pixels_train = dataset.x_train[self.indices]
-        self.y_train = np.asarray(dataset.y_train[self.indices], dtype=np.intp)
-        self.pixels_test = dataset.x_test
+        # Pixels (and noise features) stay uint8 (a quarter of the memory); batches are scaled as they are drawn.
+        data = run_data(dataset, config.train_size, config.subset, config.test_split, config.noise_features,
+                        streams.subset, streams.noise)
+        self.indices, self.pixels_train, self.y_train = data.indices, data.x_train, data.y_train
+        self.pixels_test, self.y_test = data.x_test, data.y_test
         self.batch_buffer = np.empty((config.batch_size, self.pixels_train.shape[1]), config.dtype)
-        self.y_test = np.asarray(dataset.y_test, dtype=np.intp)
         self.order_rng = streams.order
         self.fine_tune_rng = streams.fine_tune
-        self.net = Network.build((self.pixels_train.shape[1], config.hidden, N_CLASSES), config.activation, config.init,
+        self.net = Network.build(layer_sizes(self.pixels_train.shape[1], config.hidden), config.activation, config.init,
                                  streams.init, config.dtype)
+        self.peak: tuple[float, int] | None = None  # the best test accuracy so far and its epoch
         self.stepper = make_stepper(config, self.net, make_penalty(config.penalty, config.lam, config.lam_l2),
                                     readable=readable)
         self.trajectory_positions = trajectory_positions(streams.trajectory, self.net.weights[0].shape)
@@ -279,10 +286,13 @@ class _Run:
         self.predicted = self.test_logits.argmax(axis=1)
         batches = totals.batches
         stats = tuple(weight_stats(f"W{i + 1}", w) for i, w in enumerate(self.net.weights))
+        test_accuracy = float(np.mean(self.predicted == self.y_test))
+        if self.peak is None or test_accuracy > self.peak[0]:
+            self.peak = (test_accuracy, epoch)
         return self.emit(EpochEvent, epoch=epoch, step=self.step, train_loss=totals.loss / batches,
                          data_loss=totals.data_loss / batches, penalty=totals.penalty / batches,
                          train_accuracy=totals.correct / len(self.y_train), test_loss=test_loss,
-                         test_accuracy=float(np.mean(self.predicted == self.y_test)),
+                         test_accuracy=test_accuracy,
                          sparsity=overall_sparsity(self.net.weights), seconds=epoch_clock.elapsed(),
                          train_seconds=train_seconds, weights=stats,
                          trajectory=trajectory_values(self.net.weights[0], self.trajectory_positions))
@@ -291,20 +301,23 @@ class _Run:
         """The final event: the last epoch's results and what the trained weights show (pruning, priors, ...)."""
         weights = self.net.weights
         w1 = weights[0]
-        images = first_layer_images(w1) if w1.shape[0] == 784 else np.empty((0, 28, 28), np.float32)
+        pixels = w1[:N_FEATURES]  # the image's inputs; noise features (engine.run_data) come after them
+        images = first_layer_images(pixels) if w1.shape[0] >= N_FEATURES else np.empty((0, 28, 28), np.float32)
         prepare = functools.partial(preprocess, dtype=self.config.dtype)
         curve = pruning_curve(self.net, self.pixels_test, self.y_test, prepare=prepare, threads=_analysis_threads())
         fine_tuned = self._fine_tuned_curve(prepare)  # before the clock is read: seconds include it
         return self.emit(DoneEvent, epochs=self.config.epochs, steps=self.step, test_accuracy=last.test_accuracy,
                          test_loss=last.test_loss, train_accuracy=last.train_accuracy, train_loss=last.train_loss,
                          sparsity=last.sparsity, l1_norm=sum(w.l1 for w in last.weights),
-                         l2_norm=math.sqrt(sum(w.l2**2 for w in last.weights)), dead_units=dead_units(w1),
+                         l2_norm=math.sqrt(sum(w.l2**2 for w in last.weights)),
+                         dead_units=dead_units(w1) if self.config.hidden else 0,
                          seconds=self.clock.elapsed(),
                          confusion=confusion_matrix(self.y_test, self.predicted, N_CLASSES),
-                         first_layer=images, input_importance=tuple(float(v) for v in input_importance(w1)),
+                         first_layer=images, input_importance=tuple(float(v) for v in input_importance(pixels)),
                          dead_inputs=dead_inputs(w1), unit_norms=tuple(float(v) for v in unit_norms(w1)),
                          active_weights=active_weights(weights), pruning=curve.to_dict(),
-                         pruning_fine_tuned=fine_tuned, prior_fit=fit_network_priors(weights))
+                         pruning_fine_tuned=fine_tuned, prior_fit=fit_network_priors(weights),
+                         peak_test_accuracy=self.peak[0], peak_epoch=self.peak[1])
 
     def _fine_tuned_curve(self, prepare) -> dict | None:
         """The fine-tuned pruning curve's API object plus its ``steps``, or None when not asked for."""

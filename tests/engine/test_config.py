@@ -11,8 +11,8 @@ def test_defaults_are_the_seed_setup():
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("hidden", 0, "hidden: must be from 1 to 4096, got 0"),
-    ("hidden", 100000, "hidden: must be from 1 to 4096"),
+    ("hidden", -1, "hidden: must be from 0 to 4096, got -1"),  # 0 is allowed: no hidden layer
+    ("hidden", 100000, "hidden: must be from 0 to 4096"),
     ("hidden", 2.5, "hidden: must be a whole number"),
     ("epochs", -1, "epochs: must be from 1 to 1000"),
     ("lr", 0.0, "lr: must be from 1e-08 to 1000"),
@@ -30,6 +30,10 @@ def test_defaults_are_the_seed_setup():
     ("prune_fine_tune_steps", -1, "prune_fine_tune_steps: must be from 0 to 1000, got -1"),
     ("prune_fine_tune_steps", 1001, "prune_fine_tune_steps: must be from 0 to 1000, got 1001"),
     ("prune_fine_tune_steps", 2.5, "prune_fine_tune_steps: must be a whole number"),
+    ("noise_features", -1, "noise_features: must be from 0 to 10000, got -1"),
+    ("noise_features", 0.5, "noise_features: must be a whole number"),
+    ("subset", "all", "subset: must be one of random, first"),
+    ("test_split", "valid", "test_split: must be one of test, validation"),
 ])
 def test_bad_values_name_field_and_range(field, value, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
