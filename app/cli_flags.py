@@ -5,6 +5,7 @@ import argparse
 from typing import Sequence
 
 from engine import ConfigError, RunConfig
+from engine.config import SUBSETS, TEST_SPLITS
 from engine.activations import ACTIVATIONS
 from engine.data import DATASET_NAMES
 from engine.initializers import DEFAULT_INIT, INITIALIZERS
@@ -29,13 +30,21 @@ def add_training_flags(parser: argparse.ArgumentParser, with_penalty: bool = Tru
         parser.add_argument("--lam-l2", type=float, help="the L2 part of an elastic-net penalty")
         parser.add_argument("--regular", metavar="SPEC",
                             help="the seed's spelling, e.g. 'l2(lambd=0.01)', 'l1(lambd=1e-4)', 'elastic(l1=1e-4, l2=1e-3)'")
-    parser.add_argument("--hidden", type=int, default=d.hidden, help=f"hidden units (default {d.hidden})")
+    parser.add_argument("--hidden", type=int, default=d.hidden,
+                        help=f"hidden units (default {d.hidden}; 0: no hidden layer, a softmax regression)")
     parser.add_argument("--epochs", type=int, default=d.epochs, help=f"default {d.epochs}")
     parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
     parser.add_argument("--lr", type=float, help=f"learning rate (default {d.lr:g})")
     parser.add_argument("--momentum", type=float, help="SGD momentum (default 0)")
     parser.add_argument("--optimizer", metavar="SPEC", help="the seed's spelling, e.g. 'sgd(lr=0.1)' or 'sgd(lr=0.1, momentum=0.9)'")
     parser.add_argument("--train-size", type=int, default=d.train_size, help=f"training examples drawn at random (default {d.train_size})")
+    parser.add_argument("--subset", choices=SUBSETS, default=d.subset,
+                        help="training examples drawn at random (default) or the first ones in the dataset's order")
+    parser.add_argument("--test-split", choices=TEST_SPLITS, default=d.test_split,
+                        help="measure on the test set (default) or on the validation images (training images "
+                             "50 000–59 999, then never trained on)")
+    parser.add_argument("--noise-features", type=int, default=d.noise_features, metavar="K",
+                        help="append K features of pure noise to every image (default 0; at most 10 000)")
     parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     parser.add_argument("--init", choices=tuple(INITIALIZERS), default=DEFAULT_INIT, help=f"weight initializer (default {DEFAULT_INIT})")
     parser.add_argument("--activation", choices=tuple(ACTIVATIONS), default=d.activation,
@@ -60,7 +69,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         "hidden": args.hidden, "epochs": args.epochs, "batch_size": args.batch_size,
         "train_size": args.train_size, "seed": args.seed, "init": args.init,
         "activation": args.activation, "dataset": args.dataset, "dtype": args.dtype,
-        "prune_fine_tune_steps": args.prune_fine_tune_steps,
+        "prune_fine_tune_steps": args.prune_fine_tune_steps, "noise_features": args.noise_features,
+        "subset": args.subset, "test_split": args.test_split,
     }
     values.update(_penalty_values(args))
     values.update(_optimizer_values(args))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import Any, Callable, Iterator, Sequence
 
-from engine import ConfigError, event_to_dict, train
+from engine import ConfigError, RunConfig, event_to_dict, train
+from engine.data import Dataset
 from engine.events import DoneEvent, Event, to_jsonable
 from engine.studies import SettingSummary, StudySpec, aggregate, best_setting, log_range, run_metrics
 from engine.training import warm_up
@@ -39,9 +40,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     dataset = load_data_for(args, quiet=args.json)
     stop = stop_on_interrupt()
     configs, rows, code = spec.configs(), [], 0
-    warm_up()
-    for i, config in enumerate(configs, 1):
-        final = train(config, dataset, None, stop)
+    for i, (config, final) in enumerate(zip(configs, run_finals(configs, dataset, stop)), 1):
         record = event_to_dict(final)
         record.pop("first_layer", None)
         rows.append(run_metrics(config.to_dict(), record))
@@ -54,6 +53,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             break
     report(rows, effect, args.json)
     return code
+
+
+def run_finals(configs: Sequence[RunConfig], dataset: Dataset, stop: Callable[[], bool]) -> Iterator[Event]:
+    """Each run's final event, in the order of ``configs``, as it finishes: the runner of ``normlab sweep``
+    and ``normlab recipe run``. A caller that stops iterating starts no further run."""
+    warm_up()
+    for config in configs:
+        yield train(config, dataset, None, stop)
 
 
 def report(rows: list[dict[str, Any]], effect: float, as_json: bool) -> None:

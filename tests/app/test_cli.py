@@ -45,7 +45,8 @@ def test_regular_spec_is_parsed_not_evaluated(capsys):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--hidden", "0"], "--hidden: must be from 1 to 4096, got 0"),
+    (["--hidden", "-1"], "--hidden: must be from 0 to 4096, got -1"),
+    (["--noise-features", "10001"], "--noise-features: must be from 0 to 10000, got 10001"),
     (["--lr", "nan"], "--lr: must be a finite number"),
     (["--penalty", "l2"], "--lam is required with --penalty l2"),
     (["--lam", "0.01"], "--lam: is only used with a penalty: add --penalty"),  # not a run without one
