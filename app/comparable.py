@@ -14,6 +14,8 @@ from .settings import PENALTY_LABELS
 
 # The settings a ★ does not hold equal: what a study varies (schema.sql's `comparable` leaves out the same).
 VARIED = ("penalty", "lam", "lam_l2", "seed", "prune_fine_tune_steps")
+# Settings a ★'s words name only when they differ from the default (most runs never change them).
+UNLESS_DEFAULT = {"noise_features": 0, "subset": "random", "test_split": "test"}
 
 
 def comparable_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +39,11 @@ def best_among(settings: dict[str, Any]) -> str:
         "momentum": lambda v: f"momentum {v:g}",
         "batch_size": lambda v: f"batch {v}",
         "dtype": str,
+        "noise_features": lambda v: f"{v} noise features",
+        "subset": lambda v: f"the {v} images",
+        "test_split": lambda v: f"measured on the {v} split",
     }
+    rest = {k: v for k, v in rest.items() if k not in UNLESS_DEFAULT or v != UNLESS_DEFAULT[k]}
     ordered = [k for k in words if k in rest] + [k for k in rest if k not in words]  # a new setting still shows
     parts = [words[k](rest[k]) if k in words else f"{k} {rest[k]}" for k in ordered]
     penalty = PENALTY_LABELS.get(settings.get("penalty"), settings.get("penalty"))

@@ -60,9 +60,23 @@ def add_insight(conn: sqlite3.Connection) -> None:
                      "ON CONFLICT (run_id) DO UPDATE SET insight = excluded.insight", (run_id, json.dumps(insight)))
 
 
+# Run settings added after runs were first stored, with the value every older run had (RunConfig's default).
+LATER_SETTINGS = {"noise_features": 0, "subset": "random", "test_split": "test"}
+
+
+def add_later_settings(conn: sqlite3.Connection) -> None:
+    """Stored runs' settings gain the settings added since, at their defaults (what those runs trained with),
+    so an older run stays comparable with a new one (the ★'s ``comparable`` column compares whole settings)
+    and reruns as it ran. ``json_insert`` adds a key only where it is missing, at the end, as new runs have it."""
+    for key, value in LATER_SETTINGS.items():
+        conn.execute(f"UPDATE runs SET settings = json_insert(settings, '$.{key}', ?) "
+                     f"WHERE json_type(settings, '$.{key}') IS NULL", (value,))
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: add_run_columns,
     3: add_insight,
+    4: add_later_settings,
 }
 
 

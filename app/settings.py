@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 LABELS = {
     "penalty": "Penalty", "lam": "λ (strength)", "lam_l2": "λ₂ (elastic net's L2 part)",
-    "hidden": "Hidden units", "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
+    "hidden": "Hidden units (0: none, a softmax regression)", "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
     "momentum": "Momentum", "train_size": "Training examples", "seed": "Seed", "init": "Initializer",
     "activation": "Activation", "dataset": "Dataset", "dtype": "Precision",
     "prune_fine_tune_steps": "Fine-tune steps per pruning point (0: no fine-tuned curve)",
+    "noise_features": "Noise features appended to every image", "subset": "Training images (random or the first)",
+    "test_split": "Measured on (test set, or validation images 50 000–59 999)",
 }
 # Shown up front in the form; the rest go under "advanced".
 PRIMARY = ("penalty", "lam", "lam_l2", "hidden")

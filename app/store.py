@@ -28,7 +28,7 @@ from .run_view import step_facts
 if TYPE_CHECKING:
     from .runs_query import RunFilter
 
-SCHEMA_VERSION = 3  # app.migrations brings older files up to it
+SCHEMA_VERSION = 4  # app.migrations brings older files up to it
 FINISHED = ("completed", "failed", "cancelled", "interrupted")
 BATCH_COLUMNS = ("seq", "step", "epoch", "batch", "loss", "data_loss", "penalty")
 EPOCH_COLUMNS = ("seq", "epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy", "test_loss",

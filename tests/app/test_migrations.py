@@ -69,7 +69,7 @@ def write_v1_run(conn, config, events, keep_insight):
     run_id = conn.execute(
         "INSERT INTO runs (created, started, finished, status, reason, label, settings, start_event, final_event, "
         "result, progress, last_seq) VALUES (?, ?, ?, 'completed', NULL, 'old', ?, ?, ?, ?, ?, ?)",
-        (time.time(), time.time(), time.time(), json.dumps(config.to_dict()), json.dumps(event_to_dict(start)),
+        (time.time(), time.time(), time.time(), json.dumps(older_settings(config)), json.dumps(event_to_dict(start)),
          json.dumps(final), json.dumps(result), json.dumps({"kind": "epoch", "step": done.steps, "epoch": done.epochs}),
          done.seq)).lastrowid
     for e in events:
@@ -84,6 +84,11 @@ def write_v1_run(conn, config, events, keep_insight):
     conn.execute("INSERT INTO artifacts VALUES (?, ?, ?)",
                  (run_id, done.first_layer.astype("<f4").tobytes(), json.dumps(list(done.first_layer.shape))))
     return run_id, done
+
+
+def older_settings(config):
+    """A run's settings as a version-1 normlab stored them: without the settings added since."""
+    return {k: v for k, v in config.to_dict().items() if k not in migrations.LATER_SETTINGS}
 
 
 @pytest.fixture
@@ -133,6 +138,13 @@ def test_a_version_1_database_is_brought_up_to_date(v1_database, make_app):
     # and new runs store everything
     new = client.post("/api/runs", json=TINY).get_json()["id"]
     assert wait_finished(client, new)["status"] == "completed"
+    # older runs gain the later settings at the values they trained with: still comparable with new runs (the ★)
+    assert client.get(f"/api/runs/{older}").get_json()["settings"] | {"penalty": "none", "lam": 0.0} == (
+        client.get(f"/api/runs/{new}").get_json()["settings"])
+    with sqlite3.connect(path) as conn:
+        keys = dict(conn.execute("SELECT id, comparable FROM runs WHERE id IN (?, ?)", (older, new)).fetchall())
+    conn.close()
+    assert keys[older] == keys[new] and '"test_split":"test"' in keys[older]
     assert client.get(f"/api/runs/{new}/pruning").status_code == 200
     assert len(client.get(f"/api/runs/{new}/metrics").get_json()["epoch"]["trajectory"][0]) == 64
 
