@@ -15,6 +15,7 @@ from engine import ConfigError, event_to_dict
 from engine.data import DATASET_NAMES
 from engine.events import DoneEvent, Event
 from engine.recipes import RECIPES, Recipe, get_recipe
+from engine.recipes.model import SCALABLE
 from engine.studies import MAX_SEEDS
 
 from .cli_flags import UsageError
@@ -39,6 +40,9 @@ def add_command(sub: Any) -> None:
                           "the published figures)")
     run.add_argument("--train-size", type=int, help="scale: training examples of every run")
     run.add_argument("--epochs", type=int, help="scale: epochs of every run")
+    run.add_argument("--hidden", type=int, help="scale: hidden units (of the recipes with a hidden layer)")
+    run.add_argument("--prune-fine-tune-steps", type=int, metavar="N",
+                     help="scale: fine-tune steps per pruning point (of the recipes that fine-tune)")
     run.add_argument("--data-dir", metavar="DIR", help="folder with mnist.npz or the IDX files; also the cache")
     run.add_argument("--json", action="store_true", help="JSON Lines: one object per run, then the verdicts")
     run.set_defaults(func=cmd_run)
@@ -109,8 +113,7 @@ def _recipe(args: argparse.Namespace) -> tuple[Recipe, dict[str, Any]]:
     recipe = get_recipe(args.name)
     if recipe is None:
         raise UsageError(f"unknown recipe {args.name[:40]!r}; choose one of {', '.join(RECIPES)}")
-    scale = {k: v for k, v in (("dataset", args.dataset), ("train_size", args.train_size),
-                                ("epochs", args.epochs)) if v is not None}
+    scale = {k: getattr(args, k) for k in SCALABLE if getattr(args, k) is not None}
     try:
         recipe = recipe.scaled(**scale)
         if args.seeds is not None:

@@ -12,6 +12,9 @@ from engine import ConfigError
 from engine.events import to_jsonable
 from engine.recipes import ClaimResult, Recipe, get_recipe
 
+# The parts of a run's insight (``app.insight``) claims read: the pruning curves.
+RECIPE_INSIGHT = ("pruning", "pruning_fine_tuned")
+
 
 def claim_json(result: ClaimResult) -> dict[str, Any]:
     """One verdict row: quantity, published (number or null, and in words), ours ({mean, sd, n} or null, and in
@@ -72,3 +75,13 @@ def recipe_section(spec: Mapping[str, Any], runs: Sequence[tuple[Mapping[str, An
             "arms": [arm.name for arm in recipe.arms], "primary_arm": recipe.arms[0].name,
             "claims": [claim_json(c) for c in recipe.evaluate(runs)], "marks": to_jsonable(recipe.marks()),
             "notes": list(recipe.notes) + ([version_note] if version_note else [])}
+
+
+def primary_arm(spec: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> set[int]:
+    """The ids of the runs a study's charts and per-setting aggregates cover: every run, but for a study a
+    recipe of several arms made, those of its first arm (the others are in its verdict table)."""
+    recipe, _ = recipe_of(spec)
+    if recipe is None or len(recipe.arms) == 1:
+        return {r["id"] for r in runs}
+    first = recipe.arms[0].name
+    return {r["id"] for r in runs if recipe.arm_of(r["settings"]) == first}

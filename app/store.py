@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
 
-from .insight import RESULT_SCALARS, split_final
+from .insight import INSIGHT_FIELDS, RESULT_SCALARS, split_final
 from .migrations import migrate
 from .run_view import step_facts
 
@@ -441,6 +441,19 @@ class Store:
             "SELECT a.run_id, json_extract(a.insight, '$.unit_norms') FROM artifacts a JOIN runs r ON r.id = a.run_id "
             "WHERE r.study_id = ? AND a.insight IS NOT NULL", (study_id,)).fetchall()
         return {run_id: json.loads(norms) for run_id, norms in rows if norms}
+
+
+    def study_insight(self, study_id: int, keys: Sequence[str]) -> dict[int, dict[str, Any]]:
+        """Run id → ``{key: part}`` of its insight for the study's runs that have one (``keys`` among
+        ``app.insight.INSIGHT_FIELDS``; a part a run lacks is None). SQLite picks the parts out."""
+        unknown = [k for k in keys if k not in INSIGHT_FIELDS]
+        if unknown:
+            raise ValueError(f"keys: {unknown[0]!r} is not a part of a run's insight")
+        parts = ", ".join(f"json_extract(a.insight, '$.{k}')" for k in keys)
+        rows = self.connection().execute(
+            f"SELECT a.run_id, {parts} FROM artifacts a JOIN runs r ON r.id = a.run_id "
+            "WHERE r.study_id = ? AND a.insight IS NOT NULL", (study_id,)).fetchall()
+        return {row[0]: {k: json.loads(v) if v is not None else None for k, v in zip(keys, row[1:])} for row in rows}
 
 
 def _store_artifacts(conn: sqlite3.Connection, run_id: int, done: DoneEvent, insight: dict[str, Any] | None) -> None:

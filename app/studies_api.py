@@ -14,6 +14,7 @@ from engine.studies import StudySpec, log_range, run_metrics
 from .api import ApiError, job_errors, json_body, lab, parse_config, user_text
 from .run_view import LIVE, iso
 from .comparison_view import between, comparison_json, parse_effect, parse_setting, power_analysis
+from .recipe_view import RECIPE_INSIGHT
 from .study_view import setting_order, study_view
 
 bp = Blueprint("studies_api", __name__, url_prefix="/api/studies")
@@ -134,7 +135,9 @@ def get_study(study_id: int):
     effect = _query(parse_effect, request.args.get("effect"))
     store = lab().store
     study = study_or_404(study_id)
-    return jsonify(study_view(study, store.study_runs(study_id), lab().hub, store.study_unit_norms(study_id), effect))
+    insight = store.study_insight(study_id, RECIPE_INSIGHT) if "recipe" in study["spec"] else None
+    return jsonify(study_view(study, store.study_runs(study_id), lab().hub, store.study_unit_norms(study_id), effect,
+                              insight))
 
 
 @bp.get("/<id:study_id>/comparison")

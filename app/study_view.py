@@ -14,6 +14,7 @@ from engine.events import to_jsonable
 from engine.penalties import PENALTY_NAMES
 from engine.studies import Spread, Verdict, aggregate, best_setting, regularisation_path, run_metrics
 
+from .recipe_view import primary_arm, recipe_section
 from .comparison_view import DEFAULT_EFFECT, against_baseline, comparison_json, power_analysis
 from .run_view import iso, run_view
 
@@ -22,33 +23,41 @@ if TYPE_CHECKING:
 
 
 def study_view(study: dict[str, Any], runs: list[dict[str, Any]], hub: StreamHub,
-               unit_norms: Mapping[int, list[float]] | None = None, effect: float = DEFAULT_EFFECT) -> dict[str, Any]:
+               unit_norms: Mapping[int, list[float]] | None = None, effect: float = DEFAULT_EFFECT,
+               insight: Mapping[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """A study with its runs, per-setting aggregates over seeds, the best setting and its progress.
 
     ``unit_norms`` (run id → sorted unit norms, ``Store.study_unit_norms``) gives the
     regularisation path; ``effect`` the difference in test accuracy each comparison's
-    ``seeds_needed`` is for.
+    ``seeds_needed`` is for. A study a recipe made also has ``recipe`` (``app.recipe_view``:
+    its verdicts, from the runs' final events with ``insight``, run id → parts of it); the
+    aggregates then cover the recipe's first arm, the one its charts show.
     """
     now = time.time()
     views = [run_view(r, hub, now) for r in runs]
     metrics = [run_metrics(r["settings"], r["final_event"]) for r in runs]
-    finished = [m for m in metrics if "test_accuracy" in m]
+    shown = primary_arm(study["spec"], runs)
+    finished = [m for m, r in zip(metrics, runs) if "test_accuracy" in m and r["id"] in shown]
     summaries = aggregate(finished)
     comparisons = against_baseline(finished)
     verdict = best_setting(summaries, comparisons=comparisons)
     penalized = best_setting(summaries, exclude_baseline=True, comparisons=comparisons)
+    arm_runs = [r for r in runs if r["id"] in shown]
+    arm_views = [v for v in views if v["id"] in shown]
     return {
         "id": study["id"], "name": study["name"], "created": iso(study["created"]), "spec": study["spec"],
         "counts": status_counts(views), "progress": study_progress(views),
         "runs": [v | {"metrics": m} for v, m in zip(views, metrics)],
-        "settings": with_fine_tuned(to_jsonable(summaries), runs), "planned": planned_settings(views),
+        "settings": with_fine_tuned(to_jsonable(summaries), arm_runs), "planned": planned_settings(arm_views),
         "best": to_jsonable(verdict), "best_penalized": to_jsonable(penalized),
         "verdict": verdict.sentence() if verdict else None,
         "verdict_penalized": penalized.sentence() if penalized else None,
-        "pair": compare_pair(penalized if verdict and verdict.penalty == "none" else verdict, views),
+        "pair": compare_pair(penalized if verdict and verdict.penalty == "none" else verdict, arm_views),
         "comparisons": [comparison_json(c, effect) for c in comparisons],
         "power_analysis": power_analysis(effect),
-        "regularisation_path": path(runs, unit_norms or {}),
+        "regularisation_path": path(arm_runs, unit_norms or {}),
+        "recipe": recipe_section(study["spec"], [(r["settings"], (r["final_event"] or {}) | (insight or {}).get(r["id"], {}))
+                                                 for r in runs]),
     }
 
 

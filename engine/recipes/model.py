@@ -17,9 +17,11 @@ from ..config import ConfigError, RunConfig
 from ..studies import MAX_RUNS, MAX_SEEDS, StudySpec
 from .claims import ClaimResult
 
-# What ``scaled`` may change: sizes only (the recipe's settings otherwise stay as published). The
-# fine-tune steps change only where the recipe fine-tunes (0 there would switch its claim off).
-SCALABLE = ("dataset", "train_size", "epochs", "prune_fine_tune_steps")
+# What ``scaled`` may change: sizes only (the recipe's settings otherwise stay as published). Hidden
+# units and fine-tune steps change only where the recipe has them (a hidden layer, a fine-tune): giving
+# a softmax regression a hidden layer, or switching a fine-tune on or off, would change the experiment.
+SCALABLE = ("dataset", "train_size", "epochs", "hidden", "prune_fine_tune_steps")
+ONLY_WHERE_SET = ("hidden", "prune_fine_tune_steps")
 # A run's settings that vary within an arm: the rest say which arm a run belongs to.
 WITHIN_ARM = ("penalty", "lam", "lam_l2", "seed")
 
@@ -108,8 +110,9 @@ class Recipe:
 
         def scale(base: RunConfig) -> RunConfig:
             values = base.to_dict() | changes
-            if not base.prune_fine_tune_steps:
-                values["prune_fine_tune_steps"] = 0
+            for key in ONLY_WHERE_SET:
+                if not getattr(base, key):
+                    values[key] = 0
             size = values["train_size"]
             if isinstance(size, int) and not isinstance(size, bool) and size >= 1:  # else RunConfig names it
                 values["batch_size"] = min(base.batch_size, size)

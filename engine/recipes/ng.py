@@ -24,8 +24,9 @@ from .claims import ClaimResult, Ours, Record, Setting, judge_above_zero, metric
 from .model import Arm, Recipe, Source
 
 NOISE_LEVELS = (0, 100, 1_000, 10_000)
-LAMBDAS = {"l1": (1e-5, 1e-4, 1e-3), "l2": (1e-4, 1e-3, 1e-2)}
-BASE = RunConfig(hidden=0, train_size=1_000, batch_size=10, lr=0.01, epochs=30, test_split="validation")
+# One value per decade over four decades for each penalty (L2's λ weighs ½w², L1's |w|, so they sit apart).
+LAMBDAS = {"l1": (1e-4, 1e-3, 1e-2, 1e-1), "l2": (1e-3, 1e-2, 1e-1, 1.0)}
+BASE = RunConfig(hidden=0, train_size=1_000, batch_size=10, lr=0.01, epochs=20, test_split="validation")
 
 
 def arm_name(k: int) -> str:

@@ -71,6 +71,8 @@ def test_scaling_changes_sizes_only_and_keeps_the_arms_apart():
         assert recipe.arm_of(config.to_dict()) == arm
     assert {c.lr for _, c in recipe.configs()} == {0.5, 0.1}
     assert {c.prune_fine_tune_steps for _, c in HAN.scaled(**SCALE).configs()} == {3}
+    assert {c.hidden for _, c in NG.scaled(hidden=8).configs()} == {0}  # a softmax regression stays one
+    assert {c.hidden for _, c in HAN.scaled(hidden=8).configs()} == {8}
     with pytest.raises(ConfigError) as info:
         recipe.scaled(lr=0.3)
     assert info.value.field == "lr"
@@ -85,7 +87,9 @@ def test_seeds_are_validated_and_counted_against_the_study_limit():
         with pytest.raises(ConfigError) as info:
             get_recipe("reference").with_seeds(bad)
         assert info.value.field == "seeds"
-    assert len(NG.with_seeds(10).configs()) == 240  # 4 arms × 6 settings × 10 seeds: within a study's 300
+    assert len(NG.with_seeds(9).configs()) == 288  # 4 arms × 8 settings × 9 seeds: within a study's 300
+    with pytest.raises(ConfigError, match="with 10 seeds has 320 runs; at most 300"):
+        NG.with_seeds(10)
 
 
 def test_marks_are_the_first_arms_published_accuracies():
