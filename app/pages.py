@@ -8,10 +8,13 @@ import plotly
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 
+from engine.recipes import RECIPES
+
 from .api import data_place
 from .ids import parse_row_id
 from .run_view import run_view
 from .settings import COMPARE_MAX, COMPARISON_LAMBDAS, dataset_choices, schema_json, settings_schema
+from .recipes_api import TRY_SMALL
 from .studies_api import PRESETS
 
 bp = Blueprint("pages", __name__)
@@ -89,6 +92,12 @@ def studies():
 def study_page(study_id: int):
     study = found(current_app.extensions["normlab"].store.get_study(study_id), f"study {study_id}")
     return render_template("study.html", study={"id": study["id"], "name": study["name"], "spec": study["spec"]})
+
+
+@bp.get("/recipes")
+def recipes():
+    """Published results to reproduce: each recipe's question, sources, settings and claims, and a Run button."""
+    return render_template("recipes.html", recipes=[r.describe() for r in RECIPES.values()], try_small=TRY_SMALL)
 
 
 @bp.get("/compare")

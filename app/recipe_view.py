@@ -24,7 +24,7 @@ def claim_json(result: ClaimResult) -> dict[str, Any]:
         "quantity": result.quantity, "published": result.published, "published_text": result.published_text,
         "ours": None if ours is None else {"mean": ours.mean, "sd": ours.sd, "n": ours.n},
         "ours_text": result.ours_text, "tolerance": result.tolerance, "verdict": result.verdict,
-        "note": result.note, "points": list(result.points),
+        "note": result.note, "points": list(result.points), "axes": result.axes,
     })
 
 

@@ -14,6 +14,8 @@ from .recipe_view import stored_spec
 
 bp = Blueprint("recipes_api", __name__, url_prefix="/api/recipes")
 RUN_FIELDS = ("seeds", "scale")
+# The /recipes page's "try it small" scale: the same machinery on synthetic data in seconds.
+TRY_SMALL = {"dataset": "synthetic", "train_size": 300, "epochs": 2, "hidden": 16, "prune_fine_tune_steps": 5}
 
 
 def recipe_or_404(name: str) -> Recipe:

@@ -52,7 +52,8 @@ class ClaimResult:
 
     ``published``/``ours`` are numbers where the claim has them (``ours`` over seeds);
     ``published_text``/``ours_text`` say the same in words for any claim (an ordering, a
-    shape). ``points`` are what a recipe's own chart draws: ``{"series", "x", "y", "sd", "n"}``.
+    shape). ``points`` are what a recipe's own chart draws: ``{"series", "x", "y", "sd", "n"}``,
+    on ``axes``: ``{"x", "y"}`` (titles) and ``x_type`` (``category`` or ``linear``).
     """
 
     quantity: str
@@ -64,6 +65,7 @@ class ClaimResult:
     verdict: str
     note: str
     points: tuple[dict[str, Any], ...] = ()
+    axes: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,9 @@ class GrowthClaim:
         note = (f"L2's error grows by at least {100 * self.least_growth:g} point: {l2_grows.note}; "
                 f"L1's grows by at most {self.ratio:g} × L2's: {l1_slower.note}")
         return ClaimResult(self.quantity, None, self.published_text, ours["l1"], ours_text, None, verdict_of(overall),
-                           "; ".join(p for p in (note, self.note) if p), tuple(self._points(errors)))
+                           "; ".join(p for p in (note, self.note) if p), tuple(self._points(errors)),
+                           {"x": "noise features appended (k)", "y": "held-out error at the λ chosen on it",
+                            "x_type": "category"})
 
     def _describe(self, penalty: str, errors: dict[int, dict[int, tuple[float, float]]], growth: Ours | None) -> str:
         means = [Ours.of([e for e, _ in errors[k].values()]) for k in self.levels]

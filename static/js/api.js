@@ -52,4 +52,5 @@ export const api = {
   listStudies: () => request("GET", "/api/studies"),
   getStudy: (id) => request("GET", `/api/studies/${id}`),
   createStudy: (body) => request("POST", "/api/studies", body),
+  runRecipe: (name, body) => request("POST", `/api/recipes/${encodeURIComponent(name)}/run`, body),
 };

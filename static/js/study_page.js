@@ -12,6 +12,7 @@ import { TradeoffChart } from "./charts/tradeoff.js";
 import { $, el, readJson, setText } from "./dom.js";
 import { describeSpec, fmtDuration, fmtG, fmtPct, fmtPoints, num, penaltyLabel, runSeconds } from "./format.js";
 import { pageStream } from "./page.js";
+import { mountRecipe } from "./recipe_marks.js";
 
 const initial = readJson("study-data");
 const studyId = initial.id;
@@ -25,6 +26,8 @@ const charts = [
   new TradeoffChart($("#tradeoff-l1"), "l1_norm", { compact: true }),
   new TradeoffChart($("#tradeoff-l2"), "l2_norm", { compact: true }),
 ];
+
+const recipe = mountRecipe(charts[0]); // a recipe's verdicts, and its published values on the accuracy chart
 
 let study = null;
 const ticked = new Set();
@@ -280,6 +283,7 @@ function render() {
   const live = (study.runs || []).filter((r) => r.live).length;
   page.dataset.runs = String((study.runs || []).length);
   page.dataset.live = String(live);
+  recipe.update(study);
   for (const chart of charts) chart.set(study, live > 0);
 }
 

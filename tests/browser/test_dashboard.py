@@ -51,9 +51,9 @@ def test_invalid_values_are_refused_next_to_the_field(watched, live_server):
     before = len(live_server.runs())
     page.goto(live_server.url + "/")
 
-    page.fill("#f-hidden", "0")
+    page.fill("#f-hidden", "-1")  # 0 is allowed: no hidden layer
     page.get_by_role("button", name="Launch run").click()
-    expect(page.locator("#f-hidden-error")).to_contain_text("1 to 4096")
+    expect(page.locator("#f-hidden-error")).to_contain_text("0 to 4096")
     expect(page.locator("#f-hidden")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#f-hidden")).to_be_focused()
     page.fill("#f-hidden", "16")
@@ -201,7 +201,7 @@ def test_form_controls_are_labelled_with_ranges_and_defaults(watched, live_serve
     expect(page.locator("details.advanced #f-epochs")).to_have_count(1)
     expect(page.locator("details.advanced #f-penalty")).to_have_count(0)
     expect(page.locator("#f-hidden")).to_have_value("200")
-    expect(page.locator("#f-hidden-hint")).to_contain_text("1 – 4096")
+    expect(page.locator("#f-hidden-hint")).to_contain_text("0 – 4096")
     # λ appears with a penalty, and takes the seed study's value for it.
     expect(page.locator("#f-lam")).to_be_hidden()
     page.select_option("#f-penalty", "l2")
