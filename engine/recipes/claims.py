@@ -118,24 +118,25 @@ class Judgement:
 
     holds: bool | None
     mean: float | None
+    sd: float | None
     n: int
     note: str
 
 
 def judge_above_zero(differences: Mapping[int, float]) -> Judgement:
     """Paired 95 % interval of the differences (at least 3 seeds), else their mean; see the module's note."""
-    n = len(differences)
-    if n == 0:
-        return Judgement(None, None, 0, "no finished runs to judge")
-    mean = sum(differences.values()) / n
+    spread = Ours.of(list(differences.values()))
+    if spread is None:
+        return Judgement(None, None, None, 0, "no finished runs to judge")
+    mean, sd, n = spread.mean, spread.sd, spread.n
     if n < MIN_PAIRS:
         holds = None if mean == 0 else mean > 0
-        return Judgement(holds, mean, n, f"{n} seed{'s' if n != 1 else ''}: judged on the mean; an interval "
-                                         f"needs at least {MIN_PAIRS}")
+        return Judgement(holds, mean, sd, n, f"{n} seed{'s' if n != 1 else ''}: judged on the mean; an interval "
+                                             f"needs at least {MIN_PAIRS}")
     comparison = paired_comparison(differences, {seed: 0.0 for seed in differences}, setting=("difference", 0.0))
     low, high = comparison.ci95_paired
     holds = True if low > 0 else False if high < 0 else None
-    return Judgement(holds, mean, n, f"paired 95 % interval {low:+.4f} to {high:+.4f} over {n} seeds")
+    return Judgement(holds, mean, sd, n, f"paired 95 % interval {low:+.4f} to {high:+.4f} over {n} seeds")
 
 
 def verdict_of(holds: bool | None) -> str:
@@ -191,7 +192,7 @@ class ValueClaim:
 class OrderingClaim:
     """Settings whose values should come in this order, largest first, judged pair by pair, paired by seed.
 
-    Ours is the smallest of the consecutive mean differences (the margin the ordering holds by).
+    Ours is the consecutive difference with the smallest mean (the margin the ordering holds by), over seeds.
     """
 
     quantity: str
@@ -213,7 +214,7 @@ class OrderingClaim:
         notes = [f"{a.label()} − {b.label()}: {j.note}" + (f", mean {100 * j.mean:+.2f} points" if j.mean is not None
                                                             else "")
                  for a, b, j in zip(self.settings, self.settings[1:], judgements)]
-        ours = None if smallest is None else Ours(smallest.mean, 0.0, smallest.n)
+        ours = None if smallest is None else Ours(smallest.mean, smallest.sd, smallest.n)
         return ClaimResult(self.quantity, None, self.published_text(), ours, ours_text, None, verdict_of(overall),
                            _join("; ".join(notes), self.note))
 

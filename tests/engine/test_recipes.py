@@ -149,6 +149,8 @@ def test_an_ordering_needs_every_step_and_an_interval_clear_of_zero():
     clear = accuracies(A, (0.97, 0.972, 0.968)) + accuracies(B, (0.95, 0.951, 0.949)) + accuracies(C, (0.90, 0.91, 0.9))
     result = claim.evaluate(clear)
     assert result.verdict == REPRODUCED and "paired 95 % interval" in result.note
+    # ours: the narrowest step, none − L1, over the seeds
+    assert (result.ours.mean, result.ours.sd, result.ours.n) == (pytest.approx(0.02), pytest.approx(0.001), 3)
     assert result.published_text.startswith("no penalty 91.88 % > L1 λ = 0.0001 89.47 %")
     swapped = accuracies(A, (0.97, 0.972, 0.968)) + accuracies(B, (0.90, 0.91, 0.9)) + accuracies(C, (0.95, 0.951, 0.949))
     assert verdict(claim, swapped) == NOT_REPRODUCED
