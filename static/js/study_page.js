@@ -11,6 +11,7 @@ import { api } from "./api.js";
 import { TradeoffChart } from "./charts/tradeoff.js";
 import { $, el, readJson, setText } from "./dom.js";
 import { describeSpec, fmtDuration, fmtG, fmtPct, fmtPoints, num, penaltyLabel, runSeconds } from "./format.js";
+import { StudyInsight } from "./insight/study_insight.js";
 import { pageStream } from "./page.js";
 
 const initial = readJson("study-data");
@@ -27,6 +28,13 @@ const charts = [
 ];
 
 let study = null;
+// The insight views; a study it asks for (a new effect for the seeds needed) is shown like any other.
+const insight = new StudyInsight(studyId, {
+  onStudy: (answer) => {
+    study = answer;
+    render();
+  },
+});
 const ticked = new Set();
 const runRows = new Map(); // id → {tr, cells}
 const settingRows = new Map(); // key → {tr, cells}
@@ -259,7 +267,7 @@ async function refresh() {
   inFlight = true;
   lastStart = performance.now();
   try {
-    study = await api.getStudy(studyId);
+    study = await api.getStudy(studyId, insight.effect());
     render();
     setText($("#study-status"), "");
   } catch (err) {
@@ -281,6 +289,7 @@ function render() {
   page.dataset.runs = String((study.runs || []).length);
   page.dataset.live = String(live);
   for (const chart of charts) chart.set(study, live > 0);
+  insight.render(study, live > 0);
 }
 
 const stream = pageStream();
@@ -295,4 +304,4 @@ stream.connect();
 setText($("#study-spec"), describeSpec(initial.spec));
 refresh();
 
-window.normlab = { stream, charts, refresh: () => refresh() };
+window.normlab = { stream, charts, insight, refresh: () => refresh() };
