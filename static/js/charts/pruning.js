@@ -108,8 +108,12 @@ export class PruningChart extends Chart {
   }
 
   layout() {
+    const layout = this.baseLayout();
+    const single = this.runs.length === 1;
     return {
-      ...this.baseLayout(),
+      ...layout,
+      // One run: the legend names the curves, its title the run (its penalty and λ).
+      legend: { ...layout.legend, ...(single ? { title: { text: plotlyText(this.runs[0].name), side: "top" } } : {}) },
       margin: { l: 64, r: 16, t: 12, b: 52 },
       xaxis: {
         title: { text: "fraction p of weights pruned (smallest |w| first, %)" }, tickformat: ".0%",

@@ -33,7 +33,7 @@ export const comparisonLabel = (c) => `${settingText(c.penalty, c.lam)} − ${se
 
 export function comparisonHead() {
   return el("tr", {}, el("th", { scope: "col", text: "Setting − baseline" }),
-    ...COLUMNS.map(([key, text]) => el("th", { scope: "col", class: "num", "data-col": key, text })));
+    ...COLUMNS.map(([, text]) => el("th", { scope: "col", class: "num", text })));
 }
 
 // One row; `phrase`: also write the server's sentence under the setting.

@@ -146,7 +146,9 @@ export class StudyInsight {
       setText(status, "");
     } catch (err) {
       result.hidden = true;
-      setText(status, err.message); // names a, b or effect, and lists the study's settings
+      // The server names the field (a, b or effect) and lists the study's settings.
+      const field = { a: "The first setting", b: "The second setting", effect: "The effect" }[err.field];
+      setText(status, field ? `${field} ${err.message}` : err.message);
       status.classList.add("error");
     }
   }
