@@ -1,4 +1,4 @@
--- normlab's SQLite schema. Its version is kept in PRAGMA user_version (see store.SCHEMA_VERSION).
+-- normlab's SQLite schema. Its version is kept in PRAGMA user_version (see app/database.py SCHEMA_VERSION).
 CREATE TABLE IF NOT EXISTS studies (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     created REAL NOT NULL,
