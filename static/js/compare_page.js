@@ -49,11 +49,13 @@ function renderTable(weights) {
 
 const history = new WeightHistory();
 const charts = [];
-const insight = runs.length ? new CompareInsight(runs) : null;
+let insight = null;
 const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout"), wide: false });
 if (runs.length) {
   for (const run of runs) history.ensure(run.id, { label: runLabel(run), color: colorFor(run.id) });
-  charts.push(new HistogramChart($("#hist-W1"), history, "W1"), new HistogramChart($("#hist-W2"), history, "W2"),
+  const histograms = [new HistogramChart($("#hist-W1"), history, "W1"), new HistogramChart($("#hist-W2"), history, "W2")];
+  insight = new CompareInsight(runs, histograms);
+  charts.push(...histograms,
     new WeightEpochChart($("#norm1-chart"), history, "l1"), new WeightEpochChart($("#norm2-chart"), history, "l2"),
     new WeightEpochChart($("#sparsity-chart"), history, "sparsity"));
   for (const node of $$("[data-color-run]")) node.style.setProperty("--run-color", colorFor(node.dataset.colorRun));

@@ -42,13 +42,12 @@ history.ensure(id, { label: runLabel(run), color: colorFor(id) });
 new WeightEpochChart($("#norm1-chart"), history, "l1");
 new WeightEpochChart($("#norm2-chart"), history, "l2");
 new WeightEpochChart($("#sparsity-chart"), history, "sparsity");
-new HistogramChart($("#hist-W1"), history, "W1");
-new HistogramChart($("#hist-W2"), history, "W2");
+const histograms = [new HistogramChart($("#hist-W1"), history, "W1"), new HistogramChart($("#hist-W2"), history, "W2")];
 const confusion = new ConfusionChart($("#confusion-heatmap"));
 const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout") });
 let weightsLoaded = false;
 const weights = sharedRequest(() => api.weights(id));
-const insight = new RunInsight(run, weights);
+const insight = new RunInsight(run, weights, histograms);
 
 async function loadWeights() {
   if (weightsLoaded) return;

@@ -119,6 +119,40 @@ def test_the_run_page_shows_trajectories_pruning_and_input_importance(watched, l
     assert len([u for u in requests if u.endswith(f"/api/runs/{rid}/weights")]) == 1
 
 
+PRIOR_NAMES = {"laplace": "Laplace (L1's prior)", "gaussian": "Gaussian (L2's prior)"}
+PRIOR_TRACES = "gd => gd.data.filter(t => t.meta === 'prior').map(t => [t.uid, t.y, t.name])"
+
+
+def test_the_prior_overlay_toggles_on_the_weight_histograms(watched, live_server, l1_run):
+    page = watched
+    rid = l1_run["id"]
+    fits = live_server.api("GET", f"/api/runs/{rid}/weights")[1]["prior_fit"]
+    page.goto(f"{live_server.url}/runs/{rid}")
+    page.locator("#hist-W1").scroll_into_view_if_needed()
+    box = page.get_by_label("Overlay the priors fitted to the final weights: Gaussian (L2's) and Laplace (L1's)")
+    expect(box).to_be_enabled()
+    for layer in ("W1", "W2"):
+        better = fits[layer]["better"]
+        expect(page.locator("#prior-summary")).to_contain_text(f"{layer}: the {PRIOR_NAMES[better]} fits better")
+        assert drawn(page, f"#hist-{layer}", PRIOR_TRACES) == []
+
+    box.check()
+    for layer in ("W1", "W2"):
+        page.wait_for_function("sel => document.querySelector(sel).data.some(t => t.meta === 'prior')", arg=f"#hist-{layer}")
+        traces = {uid: (y, name) for uid, y, name in page.locator(f"#hist-{layer}").evaluate(PRIOR_TRACES)}
+        assert set(traces) == {f"{rid}-gaussian", f"{rid}-laplace"}
+        for kind in ("gaussian", "laplace"):
+            y, name = traces[f"{rid}-{kind}"]
+            counts = fits[layer][kind]["expected_counts"]
+            assert len(y) == len(counts) == 80
+            # The server's expected counts as they are; bins expecting under 0.1 weights left out.
+            assert [v for v in y if v is not None] == pytest.approx([c for c in counts if c >= 0.1])
+            assert [v is None for v in y] == [c < 0.1 for c in counts]
+            assert name.startswith(f"{kind.capitalize()} fit")
+    box.uncheck()
+    page.wait_for_function("() => !document.querySelector('#hist-W1').data.some(t => t.meta === 'prior')")
+
+
 def test_the_trajectory_paths_grow_live(watched, live_server):
     page = watched
     live_server.wait_idle()
@@ -311,4 +345,10 @@ def test_the_compare_page_overlays_pruning_curves_and_shows_images_and_paths_sid
         expect(page.locator(f"#trajectory-{rid}")).to_have_attribute("data-points", str(PATHS * (STUDY_SETTINGS["epochs"] + 1)))
         starts.append(sorted(drawn(page, f"#trajectory-{rid}", "gd => gd.data.flatMap(t => t.y.filter((_, i) => t.x[i] === 0))")))
     assert len(scales) == 1
+
+    # The priors fitted to each run, over the overlaid histograms.
+    page.locator("#hist-W1").scroll_into_view_if_needed()
+    expect(page.locator("#prior-summary li")).to_have_count(3)
+    page.get_by_label("Overlay each run's fitted priors", exact=False).check()
+    page.wait_for_function("() => document.querySelector('#hist-W1').data.filter(t => t.meta === 'prior').length === 6")
     assert starts[1] == pytest.approx(starts[0]) and starts[2] == pytest.approx(starts[0])

@@ -1,22 +1,26 @@
 // What the compared runs' weights show (templates/_compare_insight.html): their pruning curves
 // overlaid (all layers, and the first layer alone), their input importance images side by side on
-// one log colour scale, and their sampled weights' paths side by side (runs of one seed follow the
-// same 64 weights). The page (compare_page.js) hands over each run's /weights and /metrics
+// one log colour scale, their sampled weights' paths side by side (runs of one seed follow the
+// same 64 weights), and the priors fitted to their weights over the histograms. The page (compare_page.js) hands over each run's /weights and /metrics
 // answers; the pruning curves are asked for here, once per finished run.
 
 import { api } from "../api.js";
 import { importanceRange, InputImportanceChart } from "../charts/input_importance.js";
+import { priorOverlay, priorVerdict } from "../charts/prior_overlay.js";
 import { PruningChart } from "../charts/pruning.js";
 import { TrajectoryChart } from "../charts/trajectories.js";
-import { $, setText } from "../dom.js";
+import { $, el, setText } from "../dom.js";
 import { colorFor, fmtPct, fmtPow10, num, runSettingText } from "../format.js";
 import { sparsityThreshold } from "../schema.js";
 
 const runTitle = (run) => `#${run.id} ${runSettingText(run)}`;
 
 export class CompareInsight {
-  constructor(runs) {
+  // runs: the page's views; histograms: its weight histograms (W1, W2), which take the priors.
+  constructor(runs, histograms) {
     this.runs = runs;
+    this.histograms = histograms;
+    this.fits = new Map(); // id → prior_fit
     this.global = new PruningChart($("#cmp-pruning-global"), { scopes: ["global"] });
     this.firstLayer = new PruningChart($("#cmp-pruning-first"), { scopes: ["first_layer"] });
     this.curves = new Map(); // id → the /pruning answer, or an Error
@@ -33,6 +37,10 @@ export class CompareInsight {
       this.global.setFineTuned(toggle.checked);
       this.firstLayer.setFineTuned(toggle.checked);
     });
+    const priors = $("#prior-overlay");
+    priors.addEventListener("change", () => {
+      for (const chart of this.histograms) chart.setOverlay(priors.checked ? priorOverlay(this.fits, chart.layer) : null);
+    });
   }
 
   // runs: the page's views; weights: id → /weights answer; metrics: id → /metrics answer (only
@@ -40,6 +48,7 @@ export class CompareInsight {
   async update(runs, weights, metrics) {
     this.runs = runs;
     this.showImportance(weights);
+    this.showPriors(weights);
     for (const [key, answer] of metrics) this.showTrajectories(key, answer);
     await this.loadCurves();
   }
@@ -58,6 +67,21 @@ export class CompareInsight {
         ? `dead inputs (every outgoing |w| < ${fmtPow10(sparsityThreshold())}): ${Number.isFinite(dead) ? dead : "?"} of 784`
         : run.live ? "still running: the image appears when it finishes" : "no input importance stored (the run did not finish)");
     }
+  }
+
+  // Which prior fits each run's weights better, and the overlay's toggle.
+  showPriors(weights) {
+    this.fits.clear();
+    const lines = [];
+    for (const run of this.runs) {
+      const w = weights.get(String(run.id));
+      if (!w || !w.prior_fit) continue;
+      this.fits.set(String(run.id), w.prior_fit);
+      lines.push(el("li", { text: `${runTitle(run)}: ${this.histograms.map((h) => priorVerdict(w.prior_fit[h.layer], h.layer)).join("; ")}` }));
+    }
+    $("#prior-overlay").disabled = this.fits.size === 0;
+    $("#prior-summary").replaceChildren(...lines);
+    for (const chart of this.histograms) if (chart.overlay) chart.schedule();
   }
 
   showTrajectories(key, answer) {

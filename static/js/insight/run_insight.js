@@ -6,6 +6,7 @@
 
 import { api } from "../api.js";
 import { InputImportanceChart } from "../charts/input_importance.js";
+import { priorOverlay, priorVerdict } from "../charts/prior_overlay.js";
 import { PruningChart } from "../charts/pruning.js";
 import { onceNearView } from "../charts/schedule.js";
 import { TrajectoryChart } from "../charts/trajectories.js";
@@ -51,10 +52,13 @@ function pruningText(curve) {
 }
 
 export class RunInsight {
-  // run: the page's view of the run; weights(): the shared /weights request.
-  constructor(run, weights) {
+  // run: the page's view of the run; weights(): the shared /weights request; histograms: the
+  // page's weight histograms (W1, W2), which take the fitted priors as an overlay.
+  constructor(run, weights, histograms) {
     this.run = run;
     this.weights = weights;
+    this.histograms = histograms;
+    this.fits = new Map(); // run id → prior_fit
     const name = `#${run.id} ${runSettingText(run)}`;
     this.trajectories = new TrajectoryChart($("#trajectory-chart"), { threshold: sparsityThreshold(), name });
     this.pruning = new PruningChart($("#pruning-chart"));
@@ -62,6 +66,10 @@ export class RunInsight {
     this.ended = false;
     const toggle = $("#pruning-fine-tuned");
     toggle.addEventListener("change", () => this.pruning.setFineTuned(toggle.checked));
+    const priors = $("#prior-overlay");
+    priors.addEventListener("change", () => {
+      for (const chart of this.histograms) chart.setOverlay(priors.checked ? priorOverlay(this.fits, chart.layer) : null);
+    });
     this.see(run);
   }
 
@@ -86,6 +94,24 @@ export class RunInsight {
     setText($("#pruning-note"), "Loading the pruning curve…");
     onceNearView($("#pruning-chart"), () => this.loadPruning());
     onceNearView($("#importance-chart"), () => this.loadImportance());
+    onceNearView(this.histograms[0].el, () => this.loadPriors());
+  }
+
+  // The prior fits of the final weights: which fits better, and the overlay's toggle.
+  async loadPriors() {
+    try {
+      const answer = await this.weights();
+      const fit = answer && answer.prior_fit;
+      $("#prior-overlay").disabled = !fit;
+      if (!fit) {
+        setText($("#prior-summary"), "No prior fit was stored for this run (it did not finish, or an older normlab ran it).");
+        return;
+      }
+      this.fits.set(String(this.run.id), fit);
+      setText($("#prior-summary"), `${this.histograms.map((h) => priorVerdict(fit[h.layer], h.layer)).join(". ")}.`);
+    } catch (err) {
+      setText($("#prior-summary"), `Could not load the prior fits: ${err.message}`);
+    }
   }
 
   async loadPruning() {
