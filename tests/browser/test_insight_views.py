@@ -47,8 +47,8 @@ LEGEND = "gd => [...gd.querySelectorAll('.legendtext, .legendtitletext')].map(n 
 POINTS = "gd => gd.data.reduce((n, t) => n + (t.x || []).filter(v => v !== null).length, 0)"
 
 
-def signed_points(v: float) -> str:
-    return ("+" if v > 0 else "−" if v < 0 else "±") + f"{abs(v) * 100:.2f}"
+def signed_points(v: float, digits: int = 2) -> str:
+    return ("+" if v > 0 else "−" if v < 0 else "±") + f"{abs(v) * 100:.{digits}f}"
 
 
 def test_the_run_page_shows_trajectories_pruning_and_input_importance(watched, live_server, l1_run):
@@ -190,12 +190,12 @@ def test_the_study_page_shows_the_forest_plot_table_and_regularisation_path(watc
         means: gd.data.filter(t => t.uid.startsWith('paired-')).flatMap(t => t.x),
         highs: gd.data.filter(t => t.uid.startsWith('paired-')).flatMap(t => t.error_x.array),
         x: gd.layout.xaxis.title.text})""")
-    assert got["ticks"] == [f"{'L1' if c['penalty'] == 'l1' else 'L2'} λ={c['lam']:g} − none".replace("e-0", "e-")
+    assert got["ticks"] == [f"{'L1' if c['penalty'] == 'l1' else 'L2'} λ={c['lam']:g}".replace("e-0", "e-")
                             for c in comparisons]
     assert got["zero"] == 1
     assert got["means"] == pytest.approx([100 * c["mean_diff"] for c in comparisons])
     assert got["highs"] == pytest.approx([100 * (c["ci95_paired"][1] - c["mean_diff"]) for c in comparisons])
-    assert "percentage points" in got["x"]
+    assert got["x"] == "accuracy difference (points)"
     legend = forest.evaluate(LEGEND)
     assert any(t.startswith("L1") for t in legend) and any(t.startswith("L2") for t in legend)
     assert any("unpaired" in t for t in legend)
@@ -208,7 +208,7 @@ def test_the_study_page_shows_the_forest_plot_table_and_regularisation_path(watc
         expect(row.locator('[data-col="n_pairs"]')).to_have_text("3")
         expect(row.locator('[data-col="mean_diff"]')).to_have_text(signed_points(c["mean_diff"]))
         lo, hi = c["ci95_unpaired"]
-        expect(row.locator('[data-col="ci95_unpaired"]')).to_have_text(f"{signed_points(lo)} to {signed_points(hi)}")
+        expect(row.locator('[data-col="ci95_unpaired"]')).to_have_text(f"{signed_points(lo, 1)} to {signed_points(hi, 1)}")
         expect(row.locator('[data-col="seeds_needed"]')).to_have_text(str(c["seeds_needed"]))
     for header in ("Paired 95 % CI", "Bootstrap 95 % CI", "Unpaired 95 % CI", "p (paired t)", "p (Wilcoxon)", "p (Holm)"):
         expect(page.locator("#comparisons-table thead")).to_contain_text(header)

@@ -28,7 +28,12 @@ export class ForestChart extends Chart {
     const signature = JSON.stringify(comparisons || []);
     if (signature === this.signature) return;
     this.signature = signature;
-    this.rows = (comparisons || []).map((c) => ({ ...c, label: `${settingText(c.penalty, c.lam)} − ${settingText(c.baseline_penalty, c.baseline_lam)}` }));
+    // Against no penalty (the study's comparisons) a row is named by its setting alone.
+    this.rows = (comparisons || []).map((c) => ({
+      ...c,
+      label: c.baseline_penalty === "none" ? settingText(c.penalty, c.lam)
+        : `${settingText(c.penalty, c.lam)} − ${settingText(c.baseline_penalty, c.baseline_lam)}`,
+    }));
     this.updateCount();
     this.schedule();
   }
@@ -105,18 +110,18 @@ export class ForestChart extends Chart {
       text: plotlyText(c.note || "no test is possible"), x: 0, xref: "x", y: -i, yref: "y", xanchor: "left", xshift: 8,
       showarrow: false, font: { size: 11, color: "#7b8794" },
     }));
-    // The paired intervals set the scale; wider unpaired ones run off its edges (the table has them).
-    const xs = this.testable().flatMap((c) => c.ci95_paired.map(pts)).filter(Number.isFinite);
-    const span = Math.max(0.5, ...xs.map(Math.abs)) * 1.25;
+    // The paired intervals and zero set the scale; wider unpaired ones run off its edges (the table has them).
+    const xs = [0, ...this.testable().flatMap((c) => c.ci95_paired.map(pts)).filter(Number.isFinite)];
+    const pad = Math.max(0.5, Math.max(...xs) - Math.min(...xs)) * 0.12;
     return {
       ...layout,
-      margin: { l: 132, r: 16, t: 12, b: 52 },
+      margin: { l: 96, r: 16, t: 12, b: 52 },
       annotations: [...layout.annotations, ...notes],
       shapes: [{ type: "line", name: "zero", xref: "x", yref: "paper", x0: 0, x1: 0, y0: 0, y1: 1,
         line: { color: ZERO_LINE, width: 1.5, dash: "dash" } }],
       xaxis: {
-        title: { text: "difference in test accuracy (percentage points)" }, gridcolor: GRID, zeroline: false,
-        ticksuffix: " pp", range: [-span, span],
+        title: { text: "accuracy difference (points)" }, gridcolor: GRID, zeroline: false, automargin: true,
+        range: [Math.min(...xs) - pad, Math.max(...xs) + pad],
       },
       yaxis: {
         tickmode: "array", tickvals: this.rows.map((_, i) => -i), ticktext: this.rows.map((c) => plotlyText(c.label)),

@@ -116,7 +116,7 @@ export class PruningChart extends Chart {
       legend: { ...layout.legend, ...(single ? { title: { text: plotlyText(this.runs[0].name), side: "top" } } : {}) },
       margin: { l: 64, r: 16, t: 12, b: 52 },
       xaxis: {
-        title: { text: "fraction p of weights pruned (smallest |w| first, %)" }, tickformat: ".0%",
+        title: { text: "fraction pruned p (% of weights)" }, tickformat: ".0%",
         range: [-0.02, 1.01], gridcolor: GRID, zeroline: false,
       },
       yaxis: { title: { text: "test accuracy after pruning (%)" }, tickformat: ".0%", gridcolor: GRID, zeroline: false },

@@ -9,12 +9,13 @@ import { fmtP, fmtPointsInterval, fmtSignedPoints, settingText } from "../format
 
 // The columns after the setting: [key, header, text(c)].
 const BARE = { unit: "" }; // the unit is in the header
+const INTERVAL = { unit: "", digits: 1 }; // one decimal, as the server's sentences write them
 const COLUMNS = [
-  ["n_pairs", "Pairs (seeds)", (c) => String(c.n_pairs ?? "—")],
+  ["n_pairs", "Pairs", (c) => String(c.n_pairs ?? "—")],
   ["mean_diff", "Mean difference (pp)", (c) => fmtSignedPoints(c.mean_diff, BARE).trim()],
-  ["ci95_paired", "Paired 95 % CI (pp)", (c) => fmtPointsInterval(c.ci95_paired, BARE)],
-  ["ci95_bootstrap", "Bootstrap 95 % CI (pp)", (c) => fmtPointsInterval(c.ci95_bootstrap, BARE)],
-  ["ci95_unpaired", "Unpaired 95 % CI (pp)", (c) => fmtPointsInterval(c.ci95_unpaired, BARE)],
+  ["ci95_paired", "Paired 95 % CI (pp)", (c) => fmtPointsInterval(c.ci95_paired, INTERVAL)],
+  ["ci95_bootstrap", "Bootstrap 95 % CI (pp)", (c) => fmtPointsInterval(c.ci95_bootstrap, INTERVAL)],
+  ["ci95_unpaired", "Unpaired 95 % CI (pp)", (c) => fmtPointsInterval(c.ci95_unpaired, INTERVAL)],
   ["p_ttest", "p (paired t)", (c) => fmtP(c.p_ttest)],
   ["p_wilcoxon", "p (Wilcoxon)", (c) => fmtP(c.p_wilcoxon)],
   ["p_holm", "p (Holm)", (c) => fmtP(c.p_holm)],
