@@ -171,6 +171,13 @@ def test_the_trajectory_paths_grow_live(watched, live_server):
     finally:
         live_server.api("POST", f"/api/runs/{run['id']}/cancel")
         live_server.wait_for_status(run["id"], {"cancelled", "completed"})
+    # Cancelled: the server's word on why there is no pruning curve and no importance image.
+    expect(page.locator("#run-status")).to_have_text("cancelled")
+    page.locator("#pruning-chart").scroll_into_view_if_needed()
+    expect(page.locator("#pruning-note")).to_have_text(f"run {run['id']} has no pruning curve: it did not finish (cancelled)")
+    page.locator("#importance-chart").scroll_into_view_if_needed()
+    expect(page.locator("#importance-note")).to_contain_text("No input importance was stored for this run")
+    expect(page.locator("#pruning-chart")).to_have_attribute("data-points", "0")
 
 
 def test_the_study_page_shows_the_forest_plot_table_and_regularisation_path(watched, live_server, study3):

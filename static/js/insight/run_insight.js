@@ -124,7 +124,7 @@ export class RunInsight {
       setText($("#pruning-note"), pruningText(curve));
     } catch (err) {
       this.pruning.set([]);
-      setText($("#pruning-note"), `No pruning curve: ${err.message}`); // the server says why
+      setText($("#pruning-note"), err.message); // the server says why there is none
     }
   }
 
