@@ -64,7 +64,7 @@ export class CompareInsight {
       chart.set(w.input_importance, w.dead_inputs);
       const dead = num(w.dead_inputs);
       setText($(`[data-dead-inputs-for="${CSS.escape(key)}"]`), Array.isArray(w.input_importance)
-        ? `dead inputs (every outgoing |w| < ${fmtPow10(sparsityThreshold())}): ${Number.isFinite(dead) ? dead : "?"} of 784`
+        ? `dead inputs (every outgoing |w| < ${fmtPow10(sparsityThreshold())}): ${Number.isFinite(dead) ? dead : "?"} of ${w.input_importance.length}`
         : run.live ? "still running: the image appears when it finishes" : "no input importance stored (the run did not finish)");
     }
   }

@@ -10,7 +10,7 @@ import { ForestChart } from "../charts/forest.js";
 import { RegPathChart } from "../charts/reg_path.js";
 import { TradeoffChart } from "../charts/tradeoff.js";
 import { $, el, setText } from "../dom.js";
-import { fmtPoints, num, settingText } from "../format.js";
+import { fmtG, fmtPct, fmtPoints, num, settingText } from "../format.js";
 import { comparisonHead, comparisonRow } from "./comparison_table.js";
 
 const POINTS = 100; // the effect control is in points; the API takes a fraction of accuracy
@@ -33,6 +33,7 @@ export class StudyInsight {
     this.charts = [this.prunable, this.active, this.deadInputs, this.path, this.forest];
     this.settingsSignature = null;
     this.picked = null; // the last any-two pair asked for, asked again when the effect changes
+    this.asking = null; // the effect being asked for
     $("#comparisons-table thead").replaceChildren(comparisonHead());
     $("#pick-result-table thead").replaceChildren(comparisonHead());
     $("#effect-form").addEventListener("submit", (event) => {
@@ -77,10 +78,10 @@ export class StudyInsight {
   renderPower(power) {
     if (!power) return;
     const input = $("#effect-points");
-    if (document.activeElement !== input && !input.getAttribute("aria-invalid")) input.value = String(num(power.effect) * POINTS);
+    if (document.activeElement !== input && !input.getAttribute("aria-invalid")) input.value = fmtG(num(power.effect) * POINTS, 6);
     $("#power-note").dataset.effect = String(power.effect);
     setText($("#power-note"), `Seeds needed: how many seeds a paired t-test needs to detect a difference of ` +
-      `${fmtPoints(power.effect, { unit: "points" })} at α = ${power.alpha} with ${Math.round(num(power.power) * 100)} % power, ` +
+      `${fmtPoints(power.effect, { unit: "points" })} at α = ${fmtG(power.alpha)} with ${fmtPct(power.power, 0)} power, ` +
       "given each setting's seed-to-seed spread of differences so far.");
   }
 
@@ -93,6 +94,9 @@ export class StudyInsight {
       return;
     }
     const effect = text === "" ? undefined : String(Number(text) / POINTS);
+    // Enter both submits the form and commits the value (a change event): ask once.
+    if (this.asking === effect) return;
+    this.asking = effect;
     try {
       const study = await api.getStudy(this.studyId, effect);
       this.effectValue = effect;
@@ -103,6 +107,8 @@ export class StudyInsight {
       this.showEffectError(err.field === "effect"
         ? `Effect of ${text} points (${effect} as a fraction of accuracy): ${err.message}`
         : `Could not load the study: ${err.message}`);
+    } finally {
+      this.asking = null;
     }
   }
 
