@@ -48,9 +48,13 @@ export const api = {
   rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
   remove: (id) => request("DELETE", `/api/runs/${id}`),
   weights: (id) => request("GET", `/api/runs/${id}/weights`),
+  pruning: (id) => request("GET", `/api/runs/${id}/pruning`),
   status: () => request("GET", "/api/status"),
   listStudies: () => request("GET", "/api/studies"),
-  getStudy: (id) => request("GET", `/api/studies/${id}`),
+  // effect: the difference in test accuracy the seeds needed are for (a fraction; omitted: the server's default).
+  getStudy: (id, effect) => request("GET", `/api/studies/${id}${effect === undefined ? "" : `?${new URLSearchParams({ effect })}`}`),
+  // Two settings of a study ("l1:0.001", "none"), paired by seed.
+  comparison: (id, a, b, effect) => request("GET", `/api/studies/${id}/comparison?${new URLSearchParams({ a, b, ...(effect === undefined ? {} : { effect }) })}`),
   createStudy: (body) => request("POST", "/api/studies", body),
   runRecipe: (name, body) => request("POST", `/api/recipes/${encodeURIComponent(name)}/run`, body),
 };

@@ -131,3 +131,39 @@ export function describeSpec(spec, { brief = false } = {}) {
   if (spec.seeds > 1 && !brief) seeds += ` (${first} … ${first + spec.seeds - 1})`;
   return `${parts.join("; ")} · ${seeds} per setting${setup ? ` · ${setup}` : ""}`;
 }
+
+// ---- settings and paired differences (the insight views) --------------------------------------
+
+// A setting as legends name it: "none", "L1 λ=0.001", "elastic net λ=0.001 / 0.01".
+export function settingText(penalty, lam, lamL2) {
+  if (penalty === "none" || !penalty) return penaltyLabel("none");
+  const l2 = penalty === "elastic" && lamL2 !== undefined && lamL2 !== null ? ` / ${fmtG(lamL2, 3)}` : "";
+  return `${penaltyLabel(penalty)} λ=${fmtG(lam, 3)}${l2}`;
+}
+
+// A run by its setting and seed: "L1 λ=0.001 · seed 2" (its label may be anything a person typed).
+export function runSettingText(run) {
+  const s = run.settings || {};
+  return `${settingText(s.penalty, s.lam, s.lam_l2)} · seed ${s.seed ?? "?"}`;
+}
+
+// A signed difference of two fractions in points: 0.0123 → "+1.23 pp", −0.004 → "−0.40 pp".
+export function fmtSignedPoints(v, options) {
+  const x = num(v);
+  if (!Number.isFinite(x)) return "—";
+  return `${x > 0 ? "+" : x < 0 ? "−" : "±"}${fmtPoints(Math.abs(x), options)}`;
+}
+
+// A 95 % interval of differences in points: [−0.0128, 0.0012] → "−1.28 to +0.12 pp" (unit "": no unit).
+export function fmtPointsInterval(ci, { digits = 2, unit = "pp" } = {}) {
+  if (!Array.isArray(ci) || !ci.every((v) => Number.isFinite(num(v)))) return "—";
+  const [lo, hi] = ci.map((v) => fmtSignedPoints(v, { digits, unit: "" }).trim());
+  return `${lo} to ${hi}${unit ? ` ${unit}` : ""}`;
+}
+
+// A p-value: two significant digits, "< 0.0001" below that.
+export function fmtP(v) {
+  const x = num(v);
+  if (!Number.isFinite(x)) return "—";
+  return x < 1e-4 ? "< 0.0001" : fmtG(x, 2);
+}

@@ -20,6 +20,7 @@ import { WeightEpochChart, WeightHistory } from "./charts/weight_epochs.js";
 import { WeightGrids } from "./charts/weight_images.js";
 import { $, $$, el, readJson, setText } from "./dom.js";
 import { colorFor, fmtDuration, fmtG, fmtPct, fmtPow10, num, runLabel } from "./format.js";
+import { RunInsight, sharedRequest } from "./insight/run_insight.js";
 import { loadRun, pageStream } from "./page.js";
 import { advance } from "./run_view.js";
 import { sparsityThreshold } from "./schema.js";
@@ -41,18 +42,19 @@ history.ensure(id, { label: runLabel(run), color: colorFor(id) });
 new WeightEpochChart($("#norm1-chart"), history, "l1");
 new WeightEpochChart($("#norm2-chart"), history, "l2");
 new WeightEpochChart($("#sparsity-chart"), history, "sparsity");
-new HistogramChart($("#hist-W1"), history, "W1");
-new HistogramChart($("#hist-W2"), history, "W2");
+const histograms = [new HistogramChart($("#hist-W1"), history, "W1"), new HistogramChart($("#hist-W2"), history, "W2")];
 const confusion = new ConfusionChart($("#confusion-heatmap"));
 const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout") });
 let weightsLoaded = false;
+const weights = sharedRequest(() => api.weights(id));
+const insight = new RunInsight(run, weights, histograms);
 
 async function loadWeights() {
   if (weightsLoaded) return;
   weightsLoaded = true;
   const note = $("#weight-note");
   try {
-    const answer = await api.weights(id);
+    const answer = await weights();
     const units = answer && answer.first_layer;
     if (!Array.isArray(units) || !units.length) {
       if (note) note.textContent = "No first-layer weights were stored for this run (it did not finish).";
@@ -121,6 +123,7 @@ function renderConfusion(final) {
 function onChunk(runId, chunk) {
   if (String(runId) !== id) return;
   charts.ingest(id, chunk);
+  insight.ingest(chunk);
   if (chunk.batch) partsBatch.append(chunk.batch);
   if (chunk.epoch) {
     partsEpoch.append(chunk.epoch);
@@ -145,6 +148,7 @@ let curvesLoaded = false;
 function seeRun(changed) {
   run = changed;
   renderRun();
+  insight.see(run);
   if (curvesLoaded && run.live && !stream.isSubscribed(id)) stream.subscribe(id, Number(page.dataset.lastSeq));
 }
 
@@ -186,7 +190,7 @@ for (const button of $$("#run-actions button[data-action]")) {
 page.dataset.lastSeq = "-1";
 renderRun();
 // For debugging and the browser tests (e.g. dropping the socket to test reconnecting).
-window.normlab = { stream, charts, history, grids };
+window.normlab = { stream, charts, history, grids, insight };
 
 stream.connect();
 // The charts wait for the stored curves (or their failure) and then draw once, full.

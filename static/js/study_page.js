@@ -11,6 +11,7 @@ import { api } from "./api.js";
 import { TradeoffChart } from "./charts/tradeoff.js";
 import { $, el, readJson, setText } from "./dom.js";
 import { describeSpec, fmtDuration, fmtG, fmtPct, fmtPoints, num, penaltyLabel, runSeconds } from "./format.js";
+import { StudyInsight } from "./insight/study_insight.js";
 import { pageStream } from "./page.js";
 import { mountRecipe } from "./recipe_marks.js";
 
@@ -30,6 +31,13 @@ const charts = [
 const recipe = mountRecipe(charts[0]); // a recipe's verdicts, and its published values on the accuracy chart
 
 let study = null;
+// The insight views; a study it asks for (a new effect for the seeds needed) is shown like any other.
+const insight = new StudyInsight(studyId, {
+  onStudy: (answer) => {
+    study = answer;
+    render();
+  },
+});
 const ticked = new Set();
 const runRows = new Map(); // id → {tr, cells}
 const settingRows = new Map(); // key → {tr, cells}
@@ -262,7 +270,7 @@ async function refresh() {
   inFlight = true;
   lastStart = performance.now();
   try {
-    study = await api.getStudy(studyId);
+    study = await api.getStudy(studyId, insight.effect());
     render();
     setText($("#study-status"), "");
   } catch (err) {
@@ -285,6 +293,7 @@ function render() {
   page.dataset.live = String(live);
   recipe.update(study);
   for (const chart of charts) chart.set(study, live > 0);
+  insight.render(study, live > 0);
 }
 
 const stream = pageStream();
@@ -299,4 +308,4 @@ stream.connect();
 setText($("#study-spec"), describeSpec(initial.spec));
 refresh();
 
-window.normlab = { stream, charts, refresh: () => refresh() };
+window.normlab = { stream, charts, insight, refresh: () => refresh() };

@@ -25,10 +25,17 @@ export class HistogramChart extends Chart {
     super(el, { pace: "epoch" });
     this.history = history;
     this.layer = layer;
+    this.overlay = null;
     history.onChange(() => {
       this.updateCount();
       this.schedule();
     });
+  }
+
+  // Extra traces drawn over the bars, or null: overlay(shown) → traces (e.g. charts/prior_overlay.js).
+  setOverlay(overlay) {
+    this.overlay = overlay;
+    this.schedule();
   }
 
   shown() {
@@ -56,7 +63,7 @@ export class HistogramChart extends Chart {
   traces() {
     const shown = this.shown();
     const single = shown.length === 1;
-    return shown.map(({ run, w, epoch }) => {
+    const bars = shown.map(({ run, w, epoch }) => {
       const counts = w.histogram.map(Number);
       const total = counts.reduce((a, b) => a + b, 0) || 1;
       return {
@@ -67,6 +74,7 @@ export class HistogramChart extends Chart {
         hovertemplate: `%{customdata[0]}<br>%{y:,} weights (%{customdata[1]:.2%})<extra>#${run.id} · epoch %{customdata[2]}</extra>`,
       };
     });
+    return this.overlay ? [...bars, ...this.overlay(shown)] : bars;
   }
 
   layout() {

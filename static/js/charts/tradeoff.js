@@ -27,6 +27,15 @@ function metricSpec(metric) {
     l1_norm: { title: "‖W‖₁ = Σ|w| over W1 and W2", tick: "", hover: ".4g", name: "‖W‖₁", logWhenWide: true },
     l2_norm: { title: "‖W‖₂ = √Σw² over W1 and W2", tick: "", hover: ".4g", name: "‖W‖₂", logWhenWide: true },
     gap: { title: "train − test accuracy (% points)", tick: ".1%", hover: ".2%", name: "train − test gap" },
+    prunable_fraction: { title: "prunable fraction p (% of weights)", tick: ".0%", hover: ".1%", name: "prunable fraction" },
+    prunable_fraction_fine_tuned: {
+      title: "prunable fraction p, fine-tuned (%)", tick: ".0%", hover: ".1%", name: "prunable fraction (fine-tuned)",
+    },
+    active_weights: {
+      title: `active weights (|w| ≥ ${fmtPow10(sparsityThreshold())}, count)`, tick: "", hover: ",.0f", name: "active weights",
+      logWhenWide: true,
+    },
+    dead_inputs: { title: "dead inputs (pixels, of 784)", tick: "", hover: ",.0f", name: "dead inputs" },
   }[metric];
 }
 
@@ -36,7 +45,7 @@ function rgba(hex, alpha) {
 }
 
 // The x range (log10 units) covering every λ of the study, with half a decade either side.
-function lambdaRange(lams) {
+export function lambdaRange(lams) {
   const xs = lams.filter((v) => Number.isFinite(v) && v > 0);
   if (!xs.length) return [-5.5, -0.5];
   const lo = Math.log10(Math.min(...xs));
