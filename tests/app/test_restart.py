@@ -93,4 +93,4 @@ def test_a_version_1_database_is_migrated_and_its_runs_listed_filtered_and_starr
     store = Store(new)
     store.initialize()
     store.close()
-    assert _shape(old) == _shape(new) and _shape(new)[2] == SCHEMA_VERSION == 3
+    assert _shape(old) == _shape(new) and _shape(new)[2] == SCHEMA_VERSION == 4
