@@ -106,7 +106,8 @@ def test_compare_none_l1_l2_runs_three_and_marks_the_best(watched, live_server):
         expect(row.locator('td[data-col="accuracy"]')).to_have_text(PERCENT)
         expect(row.locator('input[type="checkbox"]')).to_be_checked()  # overlaid in the charts
 
-    # All three overlaid, every point once.
+    # All three overlaid, every point once (charts draw near the view: the form's button is further down).
+    page.locator("#batch-chart").scroll_into_view_if_needed()
     expect(page.locator("#batch-chart")).to_have_attribute("data-points", str(3 * total_steps(TINY)))
     legend = page.locator("#batch-chart .legend")
     for run in new:
