@@ -23,7 +23,7 @@ LABELS = {
 }
 # Shown up front in the form; the rest go under "advanced".
 PRIMARY = ("penalty", "lam", "lam_l2", "hidden")
-# The seed study's λ for the one-click comparison.
+# The reference study's λ for the one-click comparison.
 COMPARISON_LAMBDAS = {"l1": 1e-4, "l2": 0.01}
 # Each penalty's name on the pages and its colour in every chart, in the engine's (display) order;
 # a penalty the engine gains without a label and a colour here stops the app at import.

@@ -12,6 +12,7 @@ from typing import Any
 
 from .activations import ACTIVATIONS
 from .data import DATASET_NAMES
+from .formats import fmt_lambda
 from .initializers import DEFAULT_INIT, INITIALIZERS
 from .penalties import PENALTY_NAMES
 
@@ -38,7 +39,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 INT_FIELDS = ("hidden", "epochs", "batch_size", "train_size", "seed")
 # Resource caps across fields: total examples seen (time) and one batch's activations (memory).
-MAX_EXAMPLE_PASSES = 20_000_000  # epochs × train_size: 1000 epochs of the seed's 20 000 examples
+MAX_EXAMPLE_PASSES = 20_000_000  # epochs × train_size: 1000 epochs of the reference setup's 20 000 examples
 MAX_BATCH_ACTIVATIONS = 16_777_216  # batch_size × hidden (64 MB of float32 per buffer)
 
 
@@ -53,7 +54,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines one training run. Defaults are the seed study's setup."""
+    """Everything that defines one training run. Defaults are the reference study's setup."""
 
     penalty: str = "none"
     lam: float = 0.0
@@ -105,12 +106,12 @@ class RunConfig:
         return asdict(self)
 
     def describe_penalty(self) -> str:
-        """A short label such as ``L2 λ=0.01`` or ``none``."""
+        """A short label such as ``L2 λ=0.01``, ``L1 λ=1e-4`` or ``none``."""
         if self.penalty == "none":
             return "none"
         if self.penalty == "elastic":
-            return f"elastic λ1={self.lam:g} λ2={self.lam_l2:g}"
-        return f"{self.penalty.upper()} λ={self.lam:g}"
+            return f"elastic λ1={fmt_lambda(self.lam)} λ2={fmt_lambda(self.lam_l2)}"
+        return f"{self.penalty.upper()} λ={fmt_lambda(self.lam)}"
 
 
 def is_finite_number(value: Any) -> bool:

@@ -62,7 +62,7 @@ export class LaunchForm {
   }
 
   // λ only matters for a penalty; λ₂ only for elastic net. Switching to L1 or L2 with λ still 0
-  // fills in the seed study's λ for it.
+  // fills in the reference study's λ for it.
   onPenalty(fill) {
     if (!this.penalty) return;
     const p = this.penalty.value;

@@ -208,14 +208,14 @@ function applyPreset(key) {
     setValue($("#st-lams"), preset.lams.map((v) => fmtG(v, 6)).join(", "));
   }
   setValue($("#st-seeds"), preset.seeds || 1);
-  // Shared settings: the seed setup (the schema's defaults) plus what the preset says.
+  // Shared settings: the reference setup (the schema's defaults) plus what the preset says.
   for (const s of settingSpecs()) {
     const control = form.querySelector(`#s-${CSS.escape(s.name)}`);
     if (control) setValue(control, (preset.settings || {})[s.name] ?? s.default);
   }
   syncVisibility();
   showPlan();
-  say(`Filled in "${preset.name}" at the seed setup; change anything before launching.`);
+  say(`Filled in "${preset.name}" at the reference setup; change anything before launching.`);
 }
 
 let busy = false;

@@ -202,7 +202,7 @@ def test_form_controls_are_labelled_with_ranges_and_defaults(watched, live_serve
     expect(page.locator("details.advanced #f-penalty")).to_have_count(0)
     expect(page.locator("#f-hidden")).to_have_value("200")
     expect(page.locator("#f-hidden-hint")).to_contain_text("1 – 4096")
-    # λ appears with a penalty, and takes the seed study's value for it.
+    # λ appears with a penalty, and takes the reference study's value for it.
     expect(page.locator("#f-lam")).to_be_hidden()
     page.select_option("#f-penalty", "l2")
     expect(page.locator("#f-lam")).to_have_value("0.01")
