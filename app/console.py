@@ -19,7 +19,7 @@ class EpochPrinter:
     def show(self, event: Event) -> None:
         if isinstance(event, StartEvent):
             print(f"{self.label or self.config.describe_penalty()}: {event.train_size} train / {event.test_size} test, "
-                  f"hidden {self.config.hidden}, {plural(event.epochs, 'epoch')} × {plural(event.batches_per_epoch, 'batch')}", flush=True)
+                  f"hidden {self.config.hidden}, {plural(event.epochs, 'epoch')} × {plural(event.batches_per_epoch, 'batch', 'batches')}", flush=True)
         elif isinstance(event, EpochEvent):
             delta = "" if self.prev_loss is None else f" Δ{self.prev_loss - event.train_loss:+.3f}"
             self.prev_loss = event.train_loss
@@ -61,9 +61,9 @@ class ProgressBar:
         self.shown = -1
 
 
-def plural(n: int, noun: str) -> str:
-    """``1 epoch``, ``2 epochs``, ``1 batch``, ``3 batches``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}{'es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """``1 epoch``, ``2 epochs``; ``plural(3, "batch", "batches")`` when the plural is not noun + s."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -21,8 +21,9 @@ LABELS = {
     "momentum": "Momentum", "train_size": "Training examples", "seed": "Seed", "init": "Initializer",
     "activation": "Activation", "dataset": "Dataset", "dtype": "Precision",
 }
-# Shown up front in the form; the rest go under "advanced".
-PRIMARY = ("penalty", "lam", "lam_l2", "hidden")
+# Shown up front in the form (epochs is the first setting a newcomer changes, the dataset the
+# second); the rest go under "advanced".
+PRIMARY = ("penalty", "lam", "lam_l2", "hidden", "epochs", "dataset")
 # The reference study's λ for the one-click comparison.
 COMPARISON_LAMBDAS = {"l1": 1e-4, "l2": 0.01}
 # Each penalty's name on the pages and its colour in every chart, in the engine's (display) order;

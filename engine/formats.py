@@ -17,7 +17,8 @@ def fmt_lambda(value: float) -> str:
         mantissa, exponent = f"{value:.3e}".split("e")
         mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
         return f"{mantissa}e{int(exponent)}"
-    return f"{value:.4g}"
+    text = repr(float(f"{value:.4g}"))  # 60000 stays "60000" (%g alone: "6e+04")
+    return text[:-2] if text.endswith(".0") else text
 
 
 def fmt_percent(fraction: float, digits: int = 2) -> str:

@@ -11,7 +11,7 @@ import { holdDraws } from "./charts/schedule.js";
 import { WeightEpochChart, WeightHistory } from "./charts/weight_epochs.js";
 import { WeightGrids } from "./charts/weight_images.js";
 import { $, $$, el, readJson, setText } from "./dom.js";
-import { colorFor, fmtG, fmtPct, fmtPoints, fmtPow10, lambdaText, num, penaltyName, runLabel } from "./format.js";
+import { colorFor, fmtAccuracy, fmtG, fmtPoints, fmtPow10, fmtSparsity, lambdaText, num, penaltyName, runLabel } from "./format.js";
 import { pageStream } from "./page.js";
 import { sparsityThreshold } from "./schema.js";
 
@@ -36,9 +36,9 @@ function renderTable(weights) {
       el("td", { class: "num", text: lambdaText(run) }),
       el("td", { class: "num", text: String(run.settings.seed) }),
       el("td", { class: "num", text: String(run.settings.hidden) }),
-      el("td", { class: "num", "data-col": "accuracy", text: fmtPct(r.test_accuracy, 2) }),
+      el("td", { class: "num", "data-col": "accuracy", text: fmtAccuracy(r.test_accuracy) }),
       el("td", { class: "num", text: fmtPoints(gap) }),
-      el("td", { class: "num", "data-col": "sparsity", text: fmtPct(r.sparsity, 1) }),
+      el("td", { class: "num", "data-col": "sparsity", text: fmtSparsity(r.sparsity) }),
       el("td", { class: "num", "data-col": "dead", text: Number.isFinite(dead) ? `${dead} of ${run.settings.hidden}` : "—" }),
       el("td", { class: "num", text: fmtG(r.l1_norm, 4) }),
       el("td", { class: "num", text: fmtG(r.l2_norm, 3) }));
@@ -50,7 +50,8 @@ const charts = [];
 const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout"), wide: false });
 if (runs.length) {
   for (const run of runs) history.ensure(run.id, { label: runLabel(run), color: colorFor(run.id) });
-  charts.push(new HistogramChart($("#hist-W1"), history, "W1"), new HistogramChart($("#hist-W2"), history, "W2"),
+  const histView = { viewSelect: $("#hist-view") };
+  charts.push(new HistogramChart($("#hist-W1"), history, "W1", histView), new HistogramChart($("#hist-W2"), history, "W2", histView),
     new WeightEpochChart($("#norm1-chart"), history, "l1"), new WeightEpochChart($("#norm2-chart"), history, "l2"),
     new WeightEpochChart($("#sparsity-chart"), history, "sparsity"));
   for (const node of $$("[data-color-run]")) node.style.setProperty("--run-color", colorFor(node.dataset.colorRun));
