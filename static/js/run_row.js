@@ -59,7 +59,7 @@ export function renderRunRow(row) {
   if (labelCell.textContent !== label) labelCell.textContent = label;
   if (row.status !== run.status || row.reason !== run.reason) {
     cells.status.replaceChildren(el("span", { class: `status status-${run.status}`, text: run.status }));
-    if (run.reason && run.status !== "completed") cells.status.append(el("span", { class: "reason", text: run.reason }));
+    renderReason(row);
     renderActions(row);
     row.status = run.status;
     row.reason = run.reason;
@@ -76,6 +76,24 @@ export function renderRunRow(row) {
   cells.time.textContent = fmtDuration(runSeconds(run));
   tr.classList.toggle("live", !!run.live);
   tr.classList.toggle("best", !!run.best);
+}
+
+// Why a run ended without finishing, in full (wrapped, its line breaks kept), on a line of its own
+// under the run's row: in the status column it would make a tall thin column of every row.
+function renderReason(row) {
+  const { run } = row;
+  const reason = run.reason && run.status !== "completed" ? run.reason : "";
+  row.tr.classList.toggle("has-reason", !!reason);
+  if (!reason) {
+    if (row.note) row.note.remove();
+    row.note = null;
+    return;
+  }
+  if (!row.note) {
+    row.note = el("tr", { class: "reason-row", "data-reason-for": String(run.id) }, el("td", { class: "col-select" }),
+      el("td", { colspan: String(COLUMNS - 1) }, el("span", { class: "reason" })));
+  }
+  row.note.querySelector(".reason").textContent = `${run.status}: ${reason}`;
 }
 
 function renderStudy(row) {
@@ -114,7 +132,7 @@ function renderActions(row) {
   const id = String(run.id);
   const buttons = [];
   if (run.live) buttons.push(button("Cancel", "cancel", id, `Cancel run ${id}`, handlers));
-  buttons.push(button("Run again", "rerun", id, `Run ${id} again with the same settings`, handlers));
+  buttons.push(button("Rerun", "rerun", id, `Run ${id} again with the same settings`, handlers));
   const edit = el("a", { class: "button small", href: formLink(run.settings || {}), "data-action": "edit",
     "aria-label": `Put run ${id}'s settings in the launch form`, title: "its settings in the launch form, to change before launching", text: "Edit" });
   edit.addEventListener("click", (event) => {

@@ -134,6 +134,7 @@ export class RunsTable {
     const row = this.rows.get(key);
     if (!row) return;
     row.tr.remove();
+    if (row.note) row.note.remove();
     this.rows.delete(key);
     this.order = this.order.filter(([kind, item]) => !(kind === "run" && item === key));
     const study = row.parent !== null && this.studies.get(row.parent);
@@ -202,11 +203,12 @@ export class RunsTable {
     const byCompare = (a, b) => this.compare(a, b);
     const top = this.order.map(([kind, id]) => (kind === "run" ? this.rows.get(id) : this.studies.get(id))).filter(Boolean);
     const trs = [];
+    const rowTrs = (row) => (row.note ? [row.tr, row.note] : [row.tr]); // a run's row and its reason's
     for (const item of top.sort(byCompare)) {
-      trs.push(item.tr);
+      trs.push(...(item.kind === "run" ? rowTrs(item) : [item.tr]));
       if (item.kind !== "study" || !item.open) continue;
       const children = item.children.map((id) => this.rows.get(id)).filter(Boolean).sort(byCompare);
-      trs.push(...children.map((row) => row.tr));
+      trs.push(...children.flatMap(rowTrs));
       if (item.more) trs.push(item.more);
     }
     // Only move rows that are out of place, so focus inside the table is kept.

@@ -175,13 +175,16 @@ def test_a_failed_run_says_so_in_full_wherever_it_is_shown(watched, live_server)
     expect(page.locator("#weight-note")).to_have_text("No final weights: the run was cancelled before it finished.")
     expect(page.locator("#run-outcome h2")).to_have_text("This run was cancelled")
 
-    # In the table: the whole reason, wrapped within its cell.
+    # In the table: the whole reason on a line of its own under the run, wrapped within the table.
     page.goto(live_server.url + "/?runs_status=failed")
-    cell = page.locator(f'#runs-table tr[data-run="{failed}"] td[data-col="status"]')
-    expect(cell.locator(".reason")).to_have_text(reason)
-    inside = cell.evaluate("td => { const r = td.querySelector('.reason').getBoundingClientRect(), c = td.getBoundingClientRect();"
-                           " return r.right <= c.right + 1 && r.height > 30; }")
-    assert inside, "the reason runs out of its cell or is not wrapped"
+    row = page.locator(f'#runs-table tr[data-run="{failed}"]')
+    expect(row.locator('td[data-col="status"] .status')).to_have_text("failed")
+    note = page.locator(f'#runs-table tr.reason-row[data-reason-for="{failed}"]')
+    expect(note.locator(".reason")).to_have_text(f"failed: {reason}")
+    assert row.evaluate("tr => tr.nextElementSibling.dataset.reasonFor") == str(failed)
+    inside = note.evaluate("tr => { const r = tr.querySelector('.reason').getBoundingClientRect(),"
+                           " t = tr.closest('.table-wrap').getBoundingClientRect(); return r.right <= t.right + 1 && r.height > 30; }")
+    assert inside, "the reason runs out of the table or is not wrapped"
 
     # Deleted from its own page (asked once more), which then opens the dashboard.
     page.goto(f"{live_server.url}/runs/{failed}")

@@ -151,12 +151,16 @@ export class HistogramChart extends Chart {
     }
     const decades = Array.from({ length: -LOG_LOW + 1 }, (_, i) => LOG_LOW + i);
     const threshold = Math.log10(sparsityThreshold());
-    layout.xaxis = { title: { text: "|w| (log scale)" }, gridcolor: GRID, zeroline: false, range: this.xRange(),
+    const range = this.xRange();
+    // The threshold's label on the side with room (it would run out of a narrow chart on the right).
+    const right = (threshold - range[0]) / (range[1] - range[0]) > 0.55;
+    layout.xaxis = { title: { text: "|w| (log scale)" }, gridcolor: GRID, zeroline: false, range,
       tickmode: "array", tickvals: decades, ticktext: decades.map((k) => (k === 0 ? "1" : fmtPow10(10 ** k))) };
     layout.shapes = [{ type: "line", xref: "x", yref: "paper", x0: threshold, x1: threshold, y0: 0, y1: 1,
       line: { color: "#b42318", width: 1.5, dash: "dash" } }];
     layout.annotations = [...layout.annotations, { text: `sparsity threshold ${fmtPow10(sparsityThreshold())}`,
-      xref: "x", yref: "paper", x: threshold, y: 1, xanchor: "left", yanchor: "top", xshift: 4, showarrow: false,
+      xref: "x", yref: "paper", x: threshold, y: 1, xanchor: right ? "right" : "left", yanchor: "top", xshift: right ? -4 : 4,
+      showarrow: false, bgcolor: "rgba(255,255,255,0.8)",
       font: { size: 11, color: "#b42318" } }];
     return layout;
   }

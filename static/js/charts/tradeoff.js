@@ -148,7 +148,8 @@ export class TradeoffChart extends Chart {
     const spec = this.spec;
     const traces = [];
     const drawn = { points: 0, dots: 0, penalties: [], baseline: false };
-    const seeds = Math.max(1, ...runs.map((r) => num(r.settings && r.settings.seed) + 1 - minSeed(runs)));
+    const firstSeed = minSeed(runs);
+    const seeds = Math.max(1, ...runs.map((r) => num(r.settings && r.settings.seed) + 1 - firstSeed));
 
     // The baseline first, so the penalties draw over it.
     const base = settings.find((s) => s.penalty === "none");
@@ -179,7 +180,7 @@ export class TradeoffChart extends Chart {
       drawn.dots += mine.length;
       traces.push({
         type: "scatter", mode: "markers", uid: `${penalty}-runs`, name: `${label} runs`, meta: "runs",
-        x: mine.map((r) => jitter(num(r.settings.lam) * dodge[penalty], num(r.settings.seed) - minSeed(runs), seeds)),
+        x: mine.map((r) => jitter(num(r.settings.lam) * dodge[penalty], num(r.settings.seed) - firstSeed, seeds)),
         y: mine.map((r) => num(r.metrics[this.metric])),
         customdata: mine.map((r) => [r.id, r.settings.seed, fmtLambda(r.settings.lam)]),
         marker: { color, size: 6, opacity: 0.35, line: { width: 0 } }, legendgroup: penalty, showlegend: false,
