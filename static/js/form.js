@@ -112,22 +112,27 @@ export class LaunchForm {
   // A link's settings (the defaults and those), else the ones kept in this browser, else the defaults.
   restore() {
     const given = settingsInQuery(queryParams());
+    let keep = false;
     if (given.size) {
       this.fill(given);
-      this.checkGiven(given);
+      keep = this.checkGiven(given) === 0; // a link's valid settings become the last ones
       if ([...given.keys()].some((name) => !(settingSpec(name) || {}).primary) && this.advanced) this.advanced.open = true;
     } else {
       const saved = readSaved();
       if (saved) {
         for (const [id, text] of Object.entries(saved.values)) {
           const control = this.form.querySelector(`#${CSS.escape(id)}`);
-          if (control && typeof text === "string") this.setControl(control, text);
+          // A kept choice this server no longer offers is left at its default.
+          if (control && typeof text === "string" && (control.tagName !== "SELECT" || [...control.options].some((o) => o.value === text))) {
+            this.setControl(control, text);
+          }
         }
         if (this.advanced) this.advanced.open = !!saved.advanced;
       }
     }
     this.onPenalty(false);
     this.change(this.form.querySelector("#f-dataset"));
+    if (keep) this.persist();
   }
 
   // Every setting at its default, then `texts` (name → text) over them.
@@ -172,6 +177,7 @@ export class LaunchForm {
     }
     this.say("launch", wrong ? `The link's settings: ${wrong === 1 ? "one needs" : `${wrong} need`} fixing.`
       : `Filled in from the link: ${given.size} setting${given.size === 1 ? "" : "s"} differ from the defaults.`, wrong > 0);
+    return wrong;
   }
 
   // Put a run's settings in the form (the table's "Edit"), as its link would.
@@ -197,6 +203,8 @@ export class LaunchForm {
     this.say("launch", "Every setting is back at its default.");
   }
 
+  // The control's own listeners (e.g. its availability hint) see the value set (the event does not
+  // bubble: setting it is not an edit).
   change(control) {
     if (control) control.dispatchEvent(new Event("change"));
   }

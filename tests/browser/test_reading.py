@@ -79,7 +79,7 @@ def test_the_histogram_shows_abs_w_on_a_log_axis_with_the_sparsity_threshold(wat
     page.select_option("#hist-view", "abs")
     expect(hist).to_have_attribute("data-view", "abs")
     expect(hist).to_have_attribute("data-points", "32")
-    page.wait_for_function("() => document.querySelector('#hist-W1')._fullLayout.xaxis.ticktext?.includes('10⁻³')")
+    page.wait_for_function("() => document.querySelector('#hist-W1')._fullLayout?.xaxis?.ticktext?.includes('10⁻³')")
     drawn = hist.evaluate("gd => ({x: gd.data[0].x.length, total: gd.data[0].y.reduce((a, b) => a + (b || 0), 0),"
                           " line: gd._fullLayout.shapes[0].x0, note: gd._fullLayout.annotations.map(a => a.text)})")
     epoch = live_server.api("GET", f"/api/runs/{l1_run['id']}/metrics")[1]["epoch"]
