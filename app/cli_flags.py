@@ -34,7 +34,8 @@ def add_training_flags(parser: argparse.ArgumentParser, with_penalty: bool = Tru
     parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
     parser.add_argument("--lr", type=float, help=f"learning rate (default {d.lr:g})")
     parser.add_argument("--momentum", type=float, help="SGD momentum (default 0)")
-    parser.add_argument("--optimizer", metavar="SPEC", help="the reference study's spelling, e.g. 'sgd(lr=0.1)' or 'sgd(lr=0.1, momentum=0.9)'")
+    parser.add_argument("--optimizer", metavar="SPEC",
+                        help="the reference study's spelling, e.g. 'sgd(lr=0.1)' or 'sgd(lr=0.1, momentum=0.9)'")
     parser.add_argument("--train-size", type=int, default=d.train_size, help=f"training examples drawn at random (default {d.train_size})")
     parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     parser.add_argument("--init", choices=tuple(INITIALIZERS), default=DEFAULT_INIT, help=f"weight initializer (default {DEFAULT_INIT})")

@@ -19,7 +19,8 @@ class EpochPrinter:
     def show(self, event: Event) -> None:
         if isinstance(event, StartEvent):
             print(f"{self.label or self.config.describe_penalty()}: {event.train_size} train / {event.test_size} test, "
-                  f"hidden {self.config.hidden}, {plural(event.epochs, 'epoch')} × {plural(event.batches_per_epoch, 'batch', 'batches')}", flush=True)
+                  f"hidden {self.config.hidden}, {plural(event.epochs, 'epoch')} × "
+                  f"{plural(event.batches_per_epoch, 'batch', 'batches')}", flush=True)
         elif isinstance(event, EpochEvent):
             delta = "" if self.prev_loss is None else f" Δ{self.prev_loss - event.train_loss:+.3f}"
             self.prev_loss = event.train_loss

@@ -5,7 +5,8 @@ from engine.formats import fmt_lambda, fmt_percent, fmt_points
 
 
 @pytest.mark.parametrize("value, text", [(1e-4, "1e-4"), (0.0001, "1e-4"), (3.16e-5, "3.16e-5"), (0.01, "0.01"),
-                                         (0.001, "0.001"), (0.5, "0.5"), (0.0, "0"), (10.0, "10"), (60000.0, "60000"), (1.2346e-4, "1.235e-4")])
+                                         (0.001, "0.001"), (0.5, "0.5"), (0.0, "0"), (10.0, "10"), (60000.0, "60000"),
+                                         (1.2346e-4, "1.235e-4")])
 def test_lambda_is_written_with_short_exponents(value, text):
     assert fmt_lambda(value) == text
 
