@@ -13,7 +13,8 @@ it sees it; each figure is the median of REPEATS reloads.
   dashboard      the runs table's rows are drawn (#runs-table not aria-busy, rows in its body) and the
                  Launch button is enabled
   study page     all 300 runs are in its table and the accuracy trade-off chart has drawn
-  compare page   every run's weight images are drawn and the W1 histogram has drawn
+  compare page   every run's weight images are drawn and its table filled (the charts below them draw
+                 when scrolled to)
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ READY = {
             && +(document.querySelector('#tradeoff-accuracy').dataset.draws || 0) >= 1; }""",
     "compare": """() => { const grids = [...document.querySelectorAll('.weight-grid')];
         return grids.length > 0 && grids.every((g) => +g.dataset.images > 0)
-            && +(document.querySelector('#hist-W1').dataset.draws || 0) >= 1; }""",
+            && document.querySelectorAll('#compare-table tbody tr').length === grids.length; }""",
 }
 
 # Before any page script: collect long tasks, and note when the page's READY condition first holds.
