@@ -157,14 +157,21 @@ def test_pages_of_runs_newest_first(watched, server):
     total = server.api("GET", "/api/runs?limit=1&study=none")[1]["total"]
     expect(page.locator("#runs-summary")).to_contain_text(f"Runs 1–50 of {total}")
     expect(page.locator("#page-newer")).to_be_disabled()
+    page.get_by_role("checkbox", name=f"Show run {first[0]} in the charts").check()
     page.get_by_role("button", name="Older →").click()
     second = api_ids(server, f"limit=50&study=none&before={first[-1]}")
     wait_table(page, second)
+    # Ticked runs stay ticked across pages, for the charts and "Compare ticked runs".
+    page.get_by_role("checkbox", name=f"Show run {second[0]} in the charts").check()
+    expect(page.get_by_role("button", name="Compare ticked runs (2)")).to_be_enabled()
     expect(page.locator("#runs-summary")).to_contain_text(f"Runs 51–{50 + len(second)} of {total}")
     expect(page.locator("#page-text")).to_have_text(re.compile(r"page 2 of \d+"))
     page.get_by_role("button", name="← Newer").click()
     wait_table(page, first)
+    expect(page.get_by_role("checkbox", name=f"Show run {first[0]} in the charts")).to_be_checked()
     # Sorting orders the rows of the page shown.
     page.locator('#runs-table th[data-sort="accuracy"] button').click()
     shown = table_ids(page)
     assert sorted(shown) == sorted(first) and shown != first
+    page.get_by_role("button", name="Compare ticked runs (2)").click()
+    page.wait_for_url(re.compile(rf"/compare\?runs={min(first[0], second[0])},{max(first[0], second[0])}$"))
