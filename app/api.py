@@ -112,7 +112,7 @@ def data_place() -> tuple[Any, bool]:
 
 
 def comparison_lambda(data: dict[str, Any], key: str, penalty: str) -> float:
-    """The λ a comparison uses for ``penalty``, from ``data[key]`` or the seed study's value."""
+    """The λ a comparison uses for ``penalty``, from ``data[key]`` or the reference study's value."""
     value = data.pop(key, COMPARISON_LAMBDAS[penalty])
     try:
         return RunConfig.from_dict({"penalty": penalty, "lam": value}).lam

@@ -22,21 +22,22 @@ class UsageError(Exception):
 
 
 def add_training_flags(parser: argparse.ArgumentParser, with_penalty: bool = True) -> None:
-    """Flags shared by ``train``, ``compare`` and ``sweep``; defaults are the seed setup."""
+    """Flags shared by ``train``, ``compare`` and ``sweep``; defaults are the reference setup."""
     d = RunConfig()
     if with_penalty:
         parser.add_argument("--penalty", choices=PENALTY_NAMES, help="weight penalty (default: none)")
         parser.add_argument("--lam", type=float, help="penalty strength λ (the L1 part for elastic)")
         parser.add_argument("--lam-l2", type=float, help="the L2 part of an elastic-net penalty")
         parser.add_argument("--regular", metavar="SPEC",
-                            help="the seed's spelling, e.g. 'l2(lambd=0.01)', 'l1(lambd=1e-4)', 'elastic(l1=1e-4, l2=1e-3)'")
+                            help="the reference study's spelling, e.g. 'l2(lambd=0.01)', 'l1(lambd=1e-4)', 'elastic(l1=1e-4, l2=1e-3)'")
     parser.add_argument("--hidden", type=int, default=d.hidden,
                         help=f"hidden units (default {d.hidden}; 0: no hidden layer, a softmax regression)")
     parser.add_argument("--epochs", type=int, default=d.epochs, help=f"default {d.epochs}")
     parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
     parser.add_argument("--lr", type=float, help=f"learning rate (default {d.lr:g})")
     parser.add_argument("--momentum", type=float, help="SGD momentum (default 0)")
-    parser.add_argument("--optimizer", metavar="SPEC", help="the seed's spelling, e.g. 'sgd(lr=0.1)' or 'sgd(lr=0.1, momentum=0.9)'")
+    parser.add_argument("--optimizer", metavar="SPEC",
+                        help="the reference study's spelling, e.g. 'sgd(lr=0.1)' or 'sgd(lr=0.1, momentum=0.9)'")
     parser.add_argument("--train-size", type=int, default=d.train_size, help=f"training examples drawn at random (default {d.train_size})")
     parser.add_argument("--subset", choices=SUBSETS, default=d.subset,
                         help="training examples drawn at random (default) or the first ones in the dataset's order")

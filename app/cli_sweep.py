@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterator, Sequence
 from engine import ConfigError, RunConfig, event_to_dict, train
 from engine.data import Dataset
 from engine.events import DoneEvent, Event, to_jsonable
+from engine.formats import fmt_lambda, fmt_percent, fmt_points
 from engine.studies import SettingSummary, StudySpec, aggregate, best_setting, log_range, run_metrics
 from engine.training import warm_up
 
@@ -115,16 +116,16 @@ def _lambda_list(args: argparse.Namespace) -> tuple[float, ...]:
 
 def _sweep_outcome(final: Event) -> str:
     if isinstance(final, DoneEvent):
-        return f"test acc {final.test_accuracy:.4f}, sparsity {final.sparsity:.1%}, {final.seconds:.1f}s"
+        return f"test acc {fmt_percent(final.test_accuracy)}, sparsity {fmt_percent(final.sparsity, 1)}, {final.seconds:.1f}s"
     return f"{final.kind}: {final.reason}"
 
 
 def _sweep_row(s: SettingSummary) -> tuple:
-    def fmt(metric: str, pattern: str, with_sd: bool = True) -> str:
+    def fmt(metric: str, write, with_sd: bool = True) -> str:
         spread = s.metrics.get(metric)
         if spread is None:
             return "-"
-        sd = pattern.replace("+", "").format(spread.std)
-        return pattern.format(spread.mean) + (f" ± {sd}" if with_sd and spread.n > 1 else "")
-    return (s.penalty, "-" if s.penalty == "none" else f"{s.lam:g}", str(s.runs), fmt("test_accuracy", "{:.4f}"),
-            fmt("sparsity", "{:.1%}"), fmt("l1_norm", "{:.1f}", False), fmt("gap", "{:+.4f}"), fmt("seconds", "{:.1f}", False))
+        return write(spread.mean) + (f" ± {write(spread.std)}" if with_sd and spread.n > 1 else "")
+    return (s.penalty, "-" if s.penalty == "none" else fmt_lambda(s.lam), str(s.runs), fmt("test_accuracy", fmt_percent),
+            fmt("sparsity", lambda v: fmt_percent(v, 1)), fmt("l1_norm", "{:.1f}".format, False), fmt("gap", fmt_points),
+            fmt("seconds", "{:.1f}".format, False))

@@ -7,10 +7,11 @@ from engine import RunConfig
 from engine.comparisons import MIN_PAIRS
 from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent
 from engine.metrics import SPARSITY_THRESHOLD
+from engine.formats import fmt_percent
 
 
 class EpochPrinter:
-    """Prints one line per epoch in the spirit of the seed's log, plus the final result."""
+    """Prints one line per epoch in the spirit of the reference study's log, plus the final result."""
 
     def __init__(self, config: RunConfig, label: str | None = None):
         self.config = config
@@ -20,16 +21,17 @@ class EpochPrinter:
     def show(self, event: Event) -> None:
         if isinstance(event, StartEvent):
             print(f"{self.label or self.config.describe_penalty()}: {event.train_size} train / {event.test_size} test, "
-                  f"hidden {self.config.hidden}, {event.epochs} epochs × {event.batches_per_epoch} batches", flush=True)
+                  f"hidden {self.config.hidden}, {plural(event.epochs, 'epoch')} × "
+                  f"{plural(event.batches_per_epoch, 'batch', 'batches')}", flush=True)
         elif isinstance(event, EpochEvent):
             delta = "" if self.prev_loss is None else f" Δ{self.prev_loss - event.train_loss:+.3f}"
             self.prev_loss = event.train_loss
             print(f"[Epoch {event.epoch}/{self.config.epochs}] loss {event.train_loss:.4f} "
                   f"(data {event.data_loss:.4f} + penalty {event.penalty:.4f}){delta} | "
-                  f"test acc {event.test_accuracy:.4f} | sparsity {event.sparsity:.1%} | "
+                  f"test acc {fmt_percent(event.test_accuracy)} | sparsity {fmt_percent(event.sparsity, 1)} | "
                   f"{event.seconds:.2f}s ({event.train_seconds:.2f}s training)", flush=True)
         elif event.kind == "done":
-            print(f"done: test accuracy {event.test_accuracy:.4f}, sparsity {event.sparsity:.1%}, "
+            print(f"done: test accuracy {fmt_percent(event.test_accuracy)}, sparsity {fmt_percent(event.sparsity, 1)}, "
                   f"{event.dead_units} dead hidden units, {event.seconds:.1f}s", flush=True)
             print("\n".join(insight_lines(event)), flush=True)
         elif event.kind in ("failed", "cancelled"):
@@ -61,6 +63,11 @@ class ProgressBar:
         self.stream.write("\r" + " " * (self.width + 50) + "\r")
         self.stream.flush()
         self.shown = -1
+
+
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """``1 epoch``, ``2 epochs``; ``plural(3, "batch", "batches")`` when the plural is not noun + s."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

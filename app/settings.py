@@ -24,9 +24,10 @@ LABELS = {
     "noise_features": "Noise features appended to every image", "subset": "Training images (random or the first)",
     "test_split": "Measured on (test set, or validation images 50 000–59 999)",
 }
-# Shown up front in the form; the rest go under "advanced".
-PRIMARY = ("penalty", "lam", "lam_l2", "hidden")
-# The seed study's λ for the one-click comparison.
+# Shown up front in the form (epochs is the first setting a newcomer changes, the dataset the
+# second); the rest go under "advanced".
+PRIMARY = ("penalty", "lam", "lam_l2", "hidden", "epochs", "dataset")
+# The reference study's λ for the one-click comparison.
 COMPARISON_LAMBDAS = {"l1": 1e-4, "l2": 0.01}
 # Each penalty's name on the pages and its colour in every chart, in the engine's (display) order;
 # a penalty the engine gains without a label and a colour here stops the app at import.

@@ -20,7 +20,7 @@ from .study_view import setting_order, study_view
 bp = Blueprint("studies_api", __name__, url_prefix="/api/studies")
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "seed": {"name": "the seed study", "penalties": ["none", "l2", "l1"], "lams": {"l2": [0.01], "l1": [1e-4]},
+    "seed": {"name": "the reference study", "penalties": ["none", "l2", "l1"], "lams": {"l2": [0.01], "l1": [1e-4]},
              "seeds": 1, "settings": {}},
     "sweep": {"name": "λ sweep", "penalties": ["none", "l1", "l2"], "lam_range": {"low": 1e-5, "high": 1e-1, "count": 5},
               "seeds": 3, "settings": {}},

@@ -32,6 +32,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from .formats import fmt_lambda, fmt_points
+
 MIN_PAIRS = 3
 NO_TEST_NOTE = "fewer than 3 seeds: no test is possible"
 CONFIDENCE = 0.95
@@ -252,12 +254,12 @@ def _check_number(name: str, value: Any, *, low: float, low_allowed: bool, high:
         raise ValueError(f"{name}: must be a finite number {allowed}; got {str(value)[:20]}")
 
 
-# Metrics that are fractions, reported in points (hundredths).
+# Metrics that are fractions: their differences are told in percentage points.
 _FRACTION_METRICS = ("test_accuracy", "sparsity", "gap")
 
 
 def _setting_label(penalty: str, lam: float) -> str:
-    return "no penalty" if penalty == "none" else f"{penalty.upper()} λ={lam:g}"
+    return "no penalty" if penalty == "none" else f"{penalty.upper()} λ={fmt_lambda(lam)}"
 
 
 def _p_text(p: float) -> str:
@@ -265,19 +267,21 @@ def _p_text(p: float) -> str:
 
 
 def paired_phrase(c: Comparison) -> str:
-    """One clause on what ``c`` shows, e.g. "it costs 1.8 points against no penalty (95 % CI 1.2 to 2.4, ...)"."""
+    """One clause on what ``c`` shows, e.g. "it costs 1.80 pp against no penalty (95 % CI 1.20 to 2.40 pp, ...)"."""
     against = _setting_label(c.baseline_penalty, c.baseline_lam)
     if not c.testable:
         return (f"paired with {against} over only {c.n_pairs} seed{'s' if c.n_pairs != 1 else ''}, "
                 f"fewer than {MIN_PAIRS}: no test is possible")
-    scale, unit = (100.0, " points") if c.metric in _FRACTION_METRICS else (1.0, "")
-    low, high = (v * scale for v in c.ci95_paired)
+    low, high = c.ci95_paired
     if c.mean_diff < 0:
-        what, size, low, high = "costs", -c.mean_diff * scale, -high, -low
+        what, size, low, high = "costs", -c.mean_diff, -high, -low
     else:
-        what, size = "gains" if c.mean_diff > 0 else "changes", c.mean_diff * scale
-    digits = 1 if unit else 4
-    amount = "nothing on average" if c.mean_diff == 0 else f"{size:.{digits}f}{unit}"
+        what, size = "gains" if c.mean_diff > 0 else "changes", c.mean_diff
+    if c.metric in _FRACTION_METRICS:  # in percentage points, as the pages write a difference of fractions
+        amount, low, high = fmt_points(size), f"{low * 100:.2f}", fmt_points(high)
+    else:
+        amount, low, high = f"{size:.4f}", f"{low:.4f}", f"{high:.4f}"
+    amount = "nothing on average" if c.mean_diff == 0 else amount
     metric = "" if c.metric == "test_accuracy" else f" of {c.metric}"
-    return (f"it {what} {amount}{metric} against {against} (95 % CI {low:.{digits}f} to {high:.{digits}f}, "
+    return (f"it {what} {amount}{metric} against {against} (95 % CI {low} to {high}, "
             f"paired over {c.n_pairs} seeds; {_p_text(c.p_holm)}, Holm-corrected)")

@@ -13,6 +13,7 @@ from typing import Any
 from .activations import ACTIVATIONS
 from .data import DATASET_NAMES
 from .data.dataset import N_FEATURES as INPUT_FEATURES
+from .formats import fmt_lambda
 from .initializers import DEFAULT_INIT, INITIALIZERS
 from .penalties import PENALTY_NAMES
 from .pruning import PRUNING_FRACTIONS
@@ -53,7 +54,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 INT_FIELDS = ("hidden", "epochs", "batch_size", "train_size", "seed", "prune_fine_tune_steps", "noise_features")
 # Resource caps across fields: total examples seen (time) and one batch's activations (memory).
-MAX_EXAMPLE_PASSES = 20_000_000  # epochs × train_size: 1000 epochs of the seed's 20 000 examples
+MAX_EXAMPLE_PASSES = 20_000_000  # epochs × train_size: 1000 epochs of the reference setup's 20 000 examples
 MAX_BATCH_ACTIVATIONS = 16_777_216  # batch_size × hidden (64 MB of float32 per buffer)
 # The training inputs a run holds as bytes, train_size × (784 + noise_features): 256 MB (the test
 # set's noise is at most 10 000 × 10 000 bytes more).
@@ -71,7 +72,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines one training run. Defaults are the seed study's setup."""
+    """Everything that defines one training run. Defaults are the reference study's setup."""
 
     penalty: str = "none"
     lam: float = 0.0
@@ -140,12 +141,12 @@ class RunConfig:
         return asdict(self)
 
     def describe_penalty(self) -> str:
-        """A short label such as ``L2 λ=0.01`` or ``none``."""
+        """A short label such as ``L2 λ=0.01``, ``L1 λ=1e-4`` or ``none``."""
         if self.penalty == "none":
             return "none"
         if self.penalty == "elastic":
-            return f"elastic λ1={self.lam:g} λ2={self.lam_l2:g}"
-        return f"{self.penalty.upper()} λ={self.lam:g}"
+            return f"elastic λ1={fmt_lambda(self.lam)} λ2={fmt_lambda(self.lam_l2)}"
+        return f"{self.penalty.upper()} λ={fmt_lambda(self.lam)}"
 
 
 def _check_fine_tune_cost(config: RunConfig) -> None:

@@ -50,7 +50,8 @@ class BatchEvent:
 
 @dataclass(frozen=True)
 class WeightStats:
-    """Summary of one weight matrix: norms, sparsity and a fixed-bin histogram."""
+    """Summary of one weight matrix: norms, sparsity, a fixed-bin histogram of w and one of |w| on
+    fixed log bins (``metrics.LOG_HIST_EDGES``; empty for events stored before it existed)."""
 
     name: str
     shape: tuple[int, int]
@@ -58,6 +59,7 @@ class WeightStats:
     l2: float
     sparsity: float
     histogram: tuple[int, ...]
+    log_histogram: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,8 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         values["trajectory_initial"] = tuple(values["trajectory_initial"])
     if cls is EpochEvent:
         values["weights"] = tuple(
-            WeightStats(w["name"], tuple(w["shape"]), w["l1"], w["l2"], w["sparsity"], tuple(w["histogram"]))
+            WeightStats(w["name"], tuple(w["shape"]), w["l1"], w["l2"], w["sparsity"], tuple(w["histogram"]),
+                        tuple(w.get("log_histogram", ())))
             for w in values["weights"])
         values["trajectory"] = tuple(values["trajectory"])
     if cls is DoneEvent:

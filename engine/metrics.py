@@ -9,14 +9,19 @@ SPARSITY_THRESHOLD = 1e-3
 # Fixed histogram bins so histograms from different runs and epochs line up:
 # 80 equal bins over [-1, 1]; values outside fall into the first or last bin.
 HIST_EDGES = np.linspace(-1.0, 1.0, 81)
+# |w| on a log scale, where L1's weights below the sparsity threshold are told apart from the rest
+# (the equal bins above hold them all in one): 4 bins per decade over [1e-8, 1]; smaller |w|
+# (exact zeros among them) fall into the first bin, larger into the last.
+LOG_HIST_EDGES = np.logspace(-8.0, 0.0, 33)
 
 
 def weight_stats(name: str, w: np.ndarray) -> WeightStats:
-    """Norms, the fraction of entries with |w| < SPARSITY_THRESHOLD, and the histogram."""
+    """Norms, the fraction of entries with |w| < SPARSITY_THRESHOLD, and the histograms of w and of |w|."""
     flat = w.ravel()
     absw = np.abs(flat)
     clipped = np.clip(flat, HIST_EDGES[0], HIST_EDGES[-1])
     counts, _ = np.histogram(clipped, bins=HIST_EDGES)
+    log_counts, _ = np.histogram(np.clip(absw, LOG_HIST_EDGES[0], LOG_HIST_EDGES[-1]), bins=LOG_HIST_EDGES)
     return WeightStats(
         name=name,
         shape=tuple(int(d) for d in w.shape),
@@ -24,6 +29,7 @@ def weight_stats(name: str, w: np.ndarray) -> WeightStats:
         l2=float(np.sqrt(np.dot(flat.astype(np.float64), flat.astype(np.float64)))),
         sparsity=float(np.mean(absw < SPARSITY_THRESHOLD)),
         histogram=tuple(int(c) for c in counts),
+        log_histogram=tuple(int(c) for c in log_counts),
     )
 
 

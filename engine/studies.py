@@ -14,6 +14,7 @@ import numpy as np
 
 from .comparisons import Comparison, paired_phrase
 from .config import RANGES, ConfigError, RunConfig, is_finite_number
+from .formats import fmt_lambda, fmt_percent, fmt_points
 from .penalties import PENALTY_NAMES
 
 MAX_LAMBDAS = 20
@@ -33,7 +34,7 @@ class StudySpec:
     lams: tuple[float, ...]
     seeds: int
     base: RunConfig = field(default_factory=RunConfig)
-    # Optional λ lists for single penalties (e.g. the seed study: L2 0.01, L1 1e-4); others use ``lams``.
+    # Optional λ lists for single penalties (e.g. the reference study: L2 0.01, L1 1e-4); others use ``lams``.
     lams_by_penalty: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -158,14 +159,15 @@ class Verdict:
     comparison: Comparison | None = None
 
     def sentence(self) -> str:
-        head = f"best: {self.penalty}" + ("" if self.penalty == "none" else f" λ={self.lam:g}") + f", test accuracy {self.accuracy:.4f}"
+        head = (f"best: {self.penalty}" + ("" if self.penalty == "none" else f" λ={fmt_lambda(self.lam)}")
+                + f", test accuracy {fmt_percent(self.accuracy)}")
         if self.difference is None or self.penalty == "none":
             return head
         if self.comparison is not None:
             return f"{head}; {paired_phrase(self.comparison)}"
         judged = "larger" if self.exceeds_spread else "not larger"
-        return (f"{head}; {self.difference:+.4f} against no penalty, {judged} than the seed-to-seed spread "
-                f"(±{self.spread:.4f})")
+        return (f"{head}; {fmt_points(self.difference, sign=True)} against no penalty, {judged} than the "
+                f"seed-to-seed spread (±{fmt_points(self.spread)})")
 
 
 def best_setting(summaries: Sequence[SettingSummary], exclude_baseline: bool = False,

@@ -84,7 +84,7 @@ class RandomStreams:
 
 def preprocess(pixels: np.ndarray, dtype: str, rows: np.ndarray | None = None,
                out: np.ndarray | None = None) -> np.ndarray:
-    """Map uint8 pixels (all, or the given rows) to [-1, 1]: ``(x / 255 - 0.5) * 2`` as in the seed study.
+    """Map uint8 pixels (all, or the given rows) to [-1, 1]: ``(x / 255 - 0.5) * 2`` as in the reference study.
 
     With ``out`` (at least ``len(rows)`` rows) the result goes there: a batch buffer reused
     for every step.
@@ -366,5 +366,5 @@ def _divergence_reason(loss: float, epoch: int, batch: int, step: int, config: R
     return (
         f"training diverged: the loss {what} at epoch {epoch}, batch {batch} (step {step}). "
         f"The learning rate {config.lr:g} is probably too high for this setup; try a smaller lr "
-        f"(the seed study uses 0.1) or a smaller λ."
+        f"(the reference study uses 0.1) or a smaller λ."
     )

@@ -1,4 +1,4 @@
-// Fetch helpers for the JSON API (README, "Dashboard API").
+// Fetch helpers for the JSON API (docs/api.md).
 // Every failure becomes an ApiError carrying the server's {error, field} when there is one.
 
 export class ApiError extends Error {
@@ -39,7 +39,8 @@ async function request(method, path, body) {
 }
 
 export const api = {
-  listRuns: () => request("GET", "/api/runs"),
+  // A page of runs: `query` as docs/api.md "Listing runs" says (limit, before, filters, fold).
+  listRuns: (query) => request("GET", `/api/runs?${query}`),
   getRun: (id) => request("GET", `/api/runs/${id}`),
   metrics: (id, after = -1) => request("GET", `/api/runs/${id}/metrics?after=${after}`),
   createRun: (settings) => request("POST", "/api/runs", settings),
@@ -57,4 +58,6 @@ export const api = {
   comparison: (id, a, b, effect) => request("GET", `/api/studies/${id}/comparison?${new URLSearchParams({ a, b, ...(effect === undefined ? {} : { effect }) })}`),
   createStudy: (body) => request("POST", "/api/studies", body),
   runRecipe: (name, body) => request("POST", `/api/recipes/${encodeURIComponent(name)}/run`, body),
+  cancelStudy: (id) => request("POST", `/api/studies/${id}/cancel`),
+  removeStudy: (id) => request("DELETE", `/api/studies/${id}`),
 };

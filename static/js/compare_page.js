@@ -12,7 +12,7 @@ import { WeightEpochChart, WeightHistory } from "./charts/weight_epochs.js";
 import { WeightGrids } from "./charts/weight_images.js";
 import { $, $$, el, readJson, setText } from "./dom.js";
 import { CompareInsight } from "./insight/compare_insight.js";
-import { colorFor, fmtG, fmtPct, fmtPoints, fmtPow10, lambdaText, num, penaltyName, runLabel } from "./format.js";
+import { colorFor, fmtAccuracy, fmtG, fmtPct, fmtPoints, fmtPow10, fmtSparsity, lambdaText, num, penaltyName, runLabel } from "./format.js";
 import { pageStream } from "./page.js";
 import { sparsityThreshold } from "./schema.js";
 
@@ -37,9 +37,9 @@ function renderTable(weights) {
       el("td", { class: "num", text: lambdaText(run) }),
       el("td", { class: "num", text: String(run.settings.seed) }),
       el("td", { class: "num", text: String(run.settings.hidden) }),
-      el("td", { class: "num", "data-col": "accuracy", text: fmtPct(r.test_accuracy, 2) }),
+      el("td", { class: "num", "data-col": "accuracy", text: fmtAccuracy(r.test_accuracy) }),
       el("td", { class: "num", text: fmtPoints(gap) }),
-      el("td", { class: "num", "data-col": "sparsity", text: fmtPct(r.sparsity, 1) }),
+      el("td", { class: "num", "data-col": "sparsity", text: fmtSparsity(r.sparsity) }),
       el("td", { class: "num", "data-col": "dead", text: Number.isFinite(dead) ? `${dead} of ${run.settings.hidden}` : "—" }),
       el("td", { class: "num", "data-col": "prunable", text: fmtPct(r.prunable_fraction, 0) }),
       el("td", { class: "num", text: fmtG(r.l1_norm, 4) }),
@@ -53,7 +53,8 @@ let insight = null;
 const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout"), wide: false });
 if (runs.length) {
   for (const run of runs) history.ensure(run.id, { label: runLabel(run), color: colorFor(run.id) });
-  const histograms = [new HistogramChart($("#hist-W1"), history, "W1"), new HistogramChart($("#hist-W2"), history, "W2")];
+  const histView = { viewSelect: $("#hist-view") };
+  const histograms = [new HistogramChart($("#hist-W1"), history, "W1", histView), new HistogramChart($("#hist-W2"), history, "W2", histView)];
   insight = new CompareInsight(runs, histograms);
   charts.push(...histograms,
     new WeightEpochChart($("#norm1-chart"), history, "l1"), new WeightEpochChart($("#norm2-chart"), history, "l2"),

@@ -31,7 +31,7 @@ def test_train_json_lines(capsys):
 def test_train_text_prints_one_line_per_epoch(capsys):
     assert main(["train", *SMALL, "--regular", "l1(lambd=1e-4)", "--optimizer", "sgd(lr=0.2)"]) == 0
     out = capsys.readouterr().out
-    assert "L1 λ=0.0001" in out
+    assert "L1 λ=1e-4" in out
     assert out.count("[Epoch ") == 2 and "[Epoch 2/2] loss" in out and "test acc" in out
     assert "done: test accuracy" in out
 
@@ -73,7 +73,7 @@ def test_compare_prints_the_three_settings(capsys):
     assert main(["compare", *SMALL]) == 0
     out = capsys.readouterr().out
     table = out[out.rindex("penalty"):]
-    assert "none" in table and "L2 λ=0.01" in table and "L1 λ=0.0001" in table
+    assert "none" in table and "L2 λ=0.01" in table and "L1 λ=1e-4" in table
     assert table.count("done") == 3
 
 

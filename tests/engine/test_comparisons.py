@@ -164,7 +164,7 @@ def test_any_two_settings_can_be_compared():
     c = compare_settings(study, ("l2", 0.01), L1)
     assert (c.penalty, c.lam, c.baseline_penalty, c.baseline_lam) == ("l2", 0.01, "l1", 1e-4)
     assert c.differences == (-0.05, -0.04, -0.06) and c.p_holm == c.p_ttest
-    assert "against L1 λ=0.0001" in paired_phrase(c)
+    assert "against L1 λ=1e-4" in paired_phrase(c)
 
 
 def test_with_holm_leaves_untestable_comparisons_alone():
@@ -209,8 +209,9 @@ def test_verdict_uses_the_paired_interval():
     verdict = best_setting(summaries, exclude_baseline=True, comparisons=compare_to_baseline(study))
     c = verdict.comparison
     low, high = -c.ci95_paired[1] * 100, -c.ci95_paired[0] * 100
-    assert verdict.sentence() == (f"best: l1 λ=0.0001, test accuracy 0.9017; it costs 1.8 points against no penalty "
-                                  f"(95 % CI {low:.1f} to {high:.1f}, paired over 3 seeds; p = {c.p_holm:.2g}, "
+    # the pages' conventions: λ as 1e-4, accuracy in percent with 2 decimals, differences in percentage points
+    assert verdict.sentence() == (f"best: l1 λ=1e-4, test accuracy 90.17 %; it costs 1.83 pp against no penalty "
+                                  f"(95 % CI {low:.2f} to {high:.2f} pp, paired over 3 seeds; p = {c.p_holm:.2g}, "
                                   f"Holm-corrected)")
     assert "seed-to-seed spread" not in verdict.sentence()
     assert to_jsonable(verdict)["comparison"]["n_pairs"] == 3
