@@ -25,7 +25,7 @@ def create_app(config: ServerConfig | Mapping[str, Any] | None = None) -> Flask:
     """Build the dashboard for ``config`` (a ServerConfig, a dict of its upper-case keys, or None for
     what ``normlab serve`` would use). It only builds: ``app.extensions["normlab"].start()`` takes the
     database and starts the workers (``serve`` and the test fixtures call it)."""
-    from . import api, pages, studies_api, ws
+    from . import api, pages, recipes_api, studies_api, ws
     from .config import ServerConfig
     from .ids import RowIdConverter
     from .lab import Lab
@@ -48,5 +48,6 @@ def create_app(config: ServerConfig | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(studies_api.bp)
+    app.register_blueprint(recipes_api.bp)
     app.register_blueprint(ws.bp)
     return app

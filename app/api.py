@@ -8,15 +8,18 @@ from dataclasses import replace
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from engine import ConfigError, RunConfig
 
 from .ids import MAX_ROW_ID, parse_seq
+from .insight import missing
 from .jobs import Conflict, QueueFull
 from .run_view import run_view
-from .settings import COMPARISON_LAMBDAS, LABEL_MAX, schema_json
+from .runs_list import runs_page
+from .runs_query import QueryError, parse_runs_query
+from .settings import COMPARISON_LAMBDAS, LABEL_MAX, dataset_choices, schema_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -52,6 +55,9 @@ def _api_error(exc: ApiError):
 
 def _http_error(exc: HTTPException):
     if not request.path.startswith("/api"):
+        if exc.code == 404:  # a page of our own with a way back, not Werkzeug's bare one
+            said = exc.description if exc.description != NotFound.description else None
+            return render_template("404.html", message=said or f"There is no page at {request.path[:200]}."), 404
         return exc
     messages = {413: f"the request body is too large (at most {current_app.config['MAX_CONTENT_LENGTH']} bytes)",
                 404: "no such API path", 405: f"method {request.method} is not allowed here"}
@@ -87,14 +93,26 @@ def request_body() -> bytes:
 
 
 def parse_config(data: dict[str, Any]) -> RunConfig:
+    """The run settings of a request, refused (400 naming the field) when a run could not use them,
+    its dataset too: one that is not on this server is refused now, not failed later."""
     try:
-        return RunConfig.from_dict(data)
+        config = RunConfig.from_dict(data)
     except ConfigError as exc:
         raise ApiError(400, exc.message if exc.field != "body" else str(exc), exc.field) from None
+    choice = dataset_choices(*data_place())[config.dataset]
+    if not choice["available"]:
+        raise ApiError(400, f"{config.dataset} is not on this server: run `{choice['command']}` where the server "
+                            f"runs, then try again", "dataset")
+    return config
+
+
+def data_place() -> tuple[Any, bool]:
+    """Where runs look for their data (the data dir), and whether that is this machine (not a cluster's workers)."""
+    return lab().datasets.data_dir, lab().executor.trains_here
 
 
 def comparison_lambda(data: dict[str, Any], key: str, penalty: str) -> float:
-    """The λ a comparison uses for ``penalty``, from ``data[key]`` or the seed study's value."""
+    """The λ a comparison uses for ``penalty``, from ``data[key]`` or the reference study's value."""
     value = data.pop(key, COMPARISON_LAMBDAS[penalty])
     try:
         return RunConfig.from_dict({"penalty": penalty, "lam": value}).lam
@@ -144,7 +162,7 @@ def job_errors(view):
 
 @bp.get("/schema")
 def schema():
-    return Response(schema_json(lab().jobs), mimetype="application/json")
+    return Response(schema_json(lab().jobs, *data_place()), mimetype="application/json")
 
 
 @bp.get("/status")
@@ -177,8 +195,15 @@ def create_comparison():
 
 @bp.get("/runs")
 def list_runs():
+    """A page of runs (docs/api.md, "Listing runs"); with no query parameter, every run as a bare list."""
+    try:
+        query = parse_runs_query(request.args.to_dict(flat=False))
+    except QueryError as exc:
+        raise ApiError(400, str(exc), exc.field) from None
     hub = lab().hub
-    return jsonify([run_view(r, hub) for r in lab().store.list_runs()])
+    if query is None:
+        return jsonify([run_view(r, hub) for r in lab().store.list_runs()])
+    return jsonify(runs_page(lab().store, hub, query))
 
 
 @bp.get("/runs/<id:run_id>")
@@ -207,36 +232,53 @@ def metrics(run_id: int):
 
 @bp.get("/runs/<id:run_id>/weights")
 def weights(run_id: int):
-    """The finished run's first-layer weights as images and its confusion matrix."""
+    """The finished run's first-layer weights as images, its confusion matrix and what its weights show
+    (input importance, dead inputs, unit norms, prior fits: None for runs that have not finished,
+    or finished before these were kept)."""
     run = run_or_404(run_id)
     images = lab().store.first_layer(run_id)
     final = run.get("final_event") or {}
+    insight = lab().store.insight(run_id) or {}
     return jsonify({"run": run_id, "confusion": final.get("confusion"), "dead_units": final.get("dead_units"),
-                    "first_layer": None if images is None else [[round(float(v), 5) for v in img.ravel()] for img in images]})
+                    "first_layer": None if images is None else [[round(float(v), 5) for v in img.ravel()] for img in images],
+                    "input_importance": insight.get("input_importance"), "dead_inputs": final.get("dead_inputs"),
+                    "unit_norms": insight.get("unit_norms"), "prior_fit": insight.get("prior_fit")})
+
+
+@bp.get("/runs/<id:run_id>/pruning")
+def pruning(run_id: int):
+    """The finished run's pruning curve, with ``fine_tuned`` (the curve after fine-tuning, or None)."""
+    run = run_or_404(run_id)
+    insight = lab().store.insight(run_id) if run["status"] == "completed" else None
+    if not insight or not insight.get("pruning"):
+        raise ApiError(404, missing(run, "pruning curve"))
+    return jsonify(insight["pruning"] | {"fine_tuned": insight.get("pruning_fine_tuned")})
 
 
 @bp.get("/runs/<id:run_id>/batches.csv")
 def batches_csv(run_id: int):
     """Every per-batch point of the run (exports keep every point; only the charts downsample)."""
     run_or_404(run_id)
-    return series_csv(run_id, "batch", ("step", "epoch", "batch", "loss", "data_loss", "penalty"))
+    return series_csv(run_id, "batch", "batches", ("step", "epoch", "batch", "loss", "data_loss", "penalty"))
 
 
 @bp.get("/runs/<id:run_id>/epochs.csv")
 def epochs_csv(run_id: int):
     run_or_404(run_id)
-    return series_csv(run_id, "epoch", ("epoch", "step", "train_loss", "data_loss", "penalty", "train_accuracy",
+    return series_csv(run_id, "epoch", "epochs", ("epoch", "step", "train_loss", "data_loss", "penalty",
+                                                  "train_accuracy",
                                         "test_loss", "test_accuracy", "sparsity", "seconds", "train_seconds"))
 
 
-def series_csv(run_id: int, kind: str, columns: tuple[str, ...]) -> Response:
+def series_csv(run_id: int, kind: str, plural: str, columns: tuple[str, ...]) -> Response:
+    """The run's ``kind`` events as a CSV download named normlab-run-<id>-<plural>.csv."""
     series = lab().store.read_events(run_id)[kind]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
     writer.writerows(zip(*(series[c] for c in columns)))
     return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=normlab-run-{run_id}-{kind}s.csv"})
+                    headers={"Content-Disposition": f"attachment; filename=normlab-run-{run_id}-{plural}.csv"})
 
 
 @bp.post("/runs/<id:run_id>/cancel")

@@ -1,6 +1,6 @@
 """The ``normlab`` command line: obtain data, train one run, compare penalties, run a study, serve the dashboard.
 
-Each command lives in its module: ``cli_train`` (data, train, compare), ``cli_sweep``, ``cli_serve``;
+Each command lives in its module: ``cli_train`` (data, train, compare), ``cli_sweep``, ``cli_recipe``, ``cli_serve``;
 ``cli_flags`` has the training flags they share.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Sequence
 
 from engine.data import DataError
 
-from . import cli_serve, cli_sweep, cli_train
+from . import cli_recipe, cli_serve, cli_sweep, cli_train
 from .cli_flags import UsageError
 
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_train.add_commands(sub)
     cli_sweep.add_command(sub)
+    cli_recipe.add_command(sub)
     cli_serve.add_command(sub)
     return parser
 

@@ -15,13 +15,14 @@ from typing import Any, Callable
 from engine import RunConfig, event_to_dict, train
 from engine.data import Dataset, load_dataset
 from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent
+from engine.formats import fmt_percent
 from engine.training import warm_up
 
 from .cli_flags import add_data_flags, add_training_flags, config_from_args
 from .console import EpochPrinter, ProgressBar, format_table
 from .cores import usable_cores
 
-# The seed study's three settings (README, "normlab compare").
+# The reference study's three settings (README, "normlab compare").
 SEED_STUDY = (("none", 0.0), ("l2", 0.01), ("l1", 1e-4))
 
 
@@ -33,7 +34,7 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("train", help="train one run and print one line per epoch")
     add_training_flags(p)
     p.set_defaults(func=cmd_train)
-    p = sub.add_parser("compare", help="the seed study: none, L2(0.01), L1(1e-4) with the same settings")
+    p = sub.add_parser("compare", help="the reference study: none, L2(0.01), L1(1e-4) with the same settings")
     add_training_flags(p, with_penalty=False)
     p.set_defaults(func=cmd_compare)
 
@@ -132,7 +133,7 @@ def _emit_json(event: Event, label: str | None) -> None:
 
 def _compare_row(label: str, final: Event) -> tuple:
     if isinstance(final, DoneEvent):
-        return (label, f"{final.test_accuracy:.4f}", f"{final.train_loss:.4f}", f"{final.sparsity:.1%}",
+        return (label, fmt_percent(final.test_accuracy), f"{final.train_loss:.4f}", fmt_percent(final.sparsity, 1),
                 str(final.dead_units), f"{final.seconds:.1f}", "done")
     return (label, "-", "-", "-", "-", f"{final.seconds:.1f}", f"{final.kind}: {final.reason}")
 

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from engine.data import Dataset, load_dataset
+from engine.data import DataError, Dataset, load_dataset
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +30,21 @@ class DatasetCache:
         with lock:
             if name not in self._datasets:
                 progress = self._progress_for(name)
-                dataset = load_dataset(name, self.data_dir, progress=progress)
+                try:
+                    dataset = load_dataset(name, self.data_dir, progress=progress)
+                except DataError as exc:
+                    progress(f"failed: {exc}", None)
+                    raise
                 progress(f"{name} ready: {len(dataset.y_train)} train / {len(dataset.y_test)} test ({dataset.source})", 1.0)
                 self._datasets[name] = dataset
             return self._datasets[name]
 
+    def report(self, name: str, message: str, fraction: float | None) -> None:
+        """Tell the terminal and the pages how loading ``name`` goes (also for loads in run processes)."""
+        # one line in the terminal (a failure lists every source tried); the pages get the lines
+        log.info("[data] %s: %s%s", name, " ".join(message.split()), f" {fraction:.0%}" if fraction is not None else "")
+        if self.on_progress is not None:
+            self.on_progress(name, message, fraction)
+
     def _progress_for(self, name: str):
-        def progress(message: str, fraction: float | None) -> None:
-            log.info("[data] %s: %s%s", name, message, f" {fraction:.0%}" if fraction is not None else "")
-            if self.on_progress is not None:
-                self.on_progress(name, message, fraction)
-        return progress
+        return lambda message, fraction: self.report(name, message, fraction)

@@ -22,6 +22,7 @@ from typing import Any
 
 from engine.events import FINAL_KINDS, BatchEvent, EpochEvent, Event, StartEvent, event_to_dict, to_jsonable
 
+from .insight import split_final
 from .run_view import step_facts
 
 MAX_NOTICES = 1000
@@ -220,9 +221,7 @@ def events_to_columns(run_id: int, events: list[Event]) -> dict[str, Any]:
         if isinstance(e, StartEvent):
             out["start"] = event_to_dict(e)
         elif e.kind in ("done", "failed", "cancelled"):
-            final = event_to_dict(e)
-            final.pop("first_layer", None)
-            out["final"] = final
+            out["final"] = split_final(event_to_dict(e))[0]  # as the store keeps it: one shape live or late
     return out
 
 

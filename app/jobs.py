@@ -13,9 +13,11 @@ import time
 from typing import Any, Sequence
 
 from engine import RunConfig
+from engine.data import DataError
 from engine.studies import MAX_RUNS
 
-from .executors import Executor
+from .executors import Executor, WorkerLost
+from .executors.base import one_line
 from .hub import StreamHub
 from .recorder import Recorder
 from .run_view import FINAL_STATUS, LIVE, run_view
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 # Queued study runs are bounded apart from runs launched on their own: room for three studies
 # of the largest size, so that any study is admitted whole while the queue stays bounded.
 STUDY_QUEUE_LIMIT = 3 * MAX_RUNS
+# A run that ends with one of these logs one line (tracebacks are for bugs): its data cannot be
+# had (the message names every source tried), or the process or machine training it went away.
+EXPECTED_FAILURES = (DataError, WorkerLost)
 
 
 class Conflict(Exception):
@@ -119,6 +124,22 @@ class JobManager:
         self._wait_until_not_running(run_id, timeout=2.0)
         return run_view(self._require(run_id), self.hub)
 
+    def cancel_study(self, study_id: int) -> list[int]:
+        """Cancel every queued and running run of a study: the queued at once (none of them starts),
+        the running within a batch (waited for, up to 2 s together). The ids of the runs cancelled."""
+        queued = self.store.cancel_queued_runs(study_id, "cancelled with its study before it started")
+        for run_id in queued:
+            self._announce(run_id)
+        running = [r["id"] for r in self.store.study_runs(study_id) if r["status"] == "running"]
+        with self._lock:
+            flags = [self._cancel_flags[i] for i in running if i in self._cancel_flags]
+        for flag in flags:
+            flag.set()
+        deadline = time.monotonic() + 2.0
+        for run_id in running:
+            self._wait_until_not_running(run_id, max(0.0, deadline - time.monotonic()))
+        return sorted(queued + running)
+
     def delete(self, run_id: int) -> None:
         run = self._require(run_id)
         if run["status"] in LIVE:
@@ -167,17 +188,21 @@ class JobManager:
             self.hub.open_run(run_id)
             self._announce(run_id)
             recorder = Recorder(self.store, self.hub, run_id)
-            status, reason = "failed", "the run stopped unexpectedly"
+            status, reason, logged = "failed", "the run stopped unexpectedly", False
             try:
                 config = RunConfig.from_dict(run["settings"])
                 final = self.executor.run(config, recorder.on_event, flag.is_set)
                 status, reason = FINAL_STATUS[final.kind], getattr(final, "reason", None)
-            except Exception as exc:
+            except EXPECTED_FAILURES as exc:  # its message says what happened and what to do
+                reason = str(exc)
+            except Exception as exc:  # a bug: its traceback is for whoever fixes it
                 log.exception("run %s failed with an exception", run_id)
-                reason = f"{type(exc).__name__}: {exc}"
+                reason, logged = f"{type(exc).__name__}: {exc}", True
             finally:
                 if self._stopping.is_set() and status == "cancelled":
                     status, reason = "interrupted", "the server was shut down while this run was running"
+                if status == "failed" and not logged:
+                    log.warning("run %s failed: %s", run_id, one_line(reason or ""))
                 recorder.finish(status, reason)
                 self.hub.close_run(run_id)
         finally:

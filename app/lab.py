@@ -39,7 +39,7 @@ class Lab:
 
     def start(self) -> None:
         """Take the database, mark the runs the last server left running interrupted, start the executor
-        and the workers (queued runs go on), and preload the dataset. StoreError or ExecutorError when
+        and the workers (queued runs go on; the executor preloads the dataset where runs train). StoreError or ExecutorError when
         that cannot be done; nothing is left held then."""
         if self._started:
             raise RuntimeError("the lab is started already")
@@ -52,9 +52,7 @@ class Lab:
             self.db_lock.release()
             raise
         self._started = True
-        self.jobs.start()
-        if self.config.preload_dataset:
-            self.preload(self.config.preload_dataset)
+        self.jobs.start()  # the executor preloads config.preload_dataset where the runs train
 
     def _open(self) -> None:
         config = self.config
@@ -71,18 +69,6 @@ class Lab:
     @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
-
-    def preload(self, dataset: str) -> threading.Thread:
-        """Load a dataset in the background so the first run does not wait for it."""
-        def load() -> None:
-            try:
-                self.datasets.get(dataset)
-            except Exception as exc:  # shown on the page and in the terminal; runs will fail with it
-                log.error("could not load %s: %s", dataset, exc)
-                self._on_data_progress(dataset, f"failed: {exc}", None)
-        thread = threading.Thread(target=load, name=f"normlab-preload-{dataset}", daemon=True)
-        thread.start()
-        return thread
 
     def reserve_socket(self, limit: int) -> bool:
         """Take one of ``limit`` socket places, or say none is free.

@@ -8,9 +8,13 @@ import plotly
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 
+from engine.recipes import RECIPES
+
+from .api import data_place
 from .ids import parse_row_id
 from .run_view import run_view
-from .settings import COMPARE_MAX, COMPARISON_LAMBDAS, schema_json, settings_schema
+from .settings import COMPARE_MAX, COMPARISON_LAMBDAS, dataset_choices, schema_json, settings_schema
+from .recipes_api import TRY_SMALL
 from .studies_api import PRESETS
 
 bp = Blueprint("pages", __name__)
@@ -52,39 +56,50 @@ def module_graph(entry: str) -> list[str]:
 def page_schema_json() -> Markup:
     """The schema GET /api/schema answers, for base.html to embed in every page (already safe
     inside ``<script>``; autoescaping would turn its quotes into entities a script never decodes)."""
-    return Markup(schema_json(current_app.extensions["normlab"].jobs))
+    return Markup(schema_json(current_app.extensions["normlab"].jobs, *data_place()))
+
+
+def form_schema() -> list[dict]:
+    """The settings a form renders, its dataset choices saying which a run could load here."""
+    return settings_schema(dataset_choices(*data_place()))
 
 
 @bp.get("/")
 def index():
-    return render_template("index.html", schema=settings_schema(), comparison_lambdas=COMPARISON_LAMBDAS)
+    return render_template("index.html", schema=form_schema(), comparison_lambdas=COMPARISON_LAMBDAS)
 
 
-def found(row: dict | None) -> dict:
-    """The row a page shows, or the 404 page."""
+def found(row: dict | None, what: str) -> dict:
+    """The row a page shows, or the 404 page saying what is missing (``what``: "run 5")."""
     if row is None:
-        abort(404)
+        abort(404, description=f"There is no {what}: it may have been deleted.")
     return row
 
 
 @bp.get("/runs/<id:run_id>")
 def run_page(run_id: int):
     lab = current_app.extensions["normlab"]
-    return render_template("run.html", run=run_view(found(lab.store.get_run(run_id)), lab.hub))
+    return render_template("run.html", run=run_view(found(lab.store.get_run(run_id), f"run {run_id}"), lab.hub))
 
 
 @bp.get("/studies")
 def studies():
     """Launch a study (penalties × λ × seeds) and list the studies."""
-    return render_template("studies.html", schema=settings_schema(), presets=PRESETS)
+    return render_template("studies.html", schema=form_schema(), presets=PRESETS)
 
 
 @bp.get("/studies/<id:study_id>")
 def study_page(study_id: int):
     lab = current_app.extensions["normlab"]
-    study = found(lab.store.get_study(study_id))
+    study = found(lab.store.get_study(study_id), f"study {study_id}")
     return render_template("study.html", study={"id": study["id"], "name": study["name"], "spec": study["spec"]},
                            workers=lab.config.workers)
+
+
+@bp.get("/recipes")
+def recipes():
+    """Published results to reproduce: each recipe's question, sources, settings and claims, and a Run button."""
+    return render_template("recipes.html", recipes=[r.describe() for r in RECIPES.values()], try_small=TRY_SMALL)
 
 
 @bp.get("/compare")

@@ -44,7 +44,7 @@ def serve(config: ServerConfig) -> None:
         query = f"?token={token}" if token else ""
         log.info("normlab dashboard: http://%s:%d/%s  (database %s; Ctrl-C to stop)", config.host, server.server_port,
                  query, config.database)
-        log.info("runs execute with: %s", ", ".join(f"{k} {v}" for k, v in lab.executor.describe().items()))
+        log.info("runs: %s", lab.executor.describe()["summary"])
         if own_cores:
             log.info("the server's own threads keep to core(s) %s, off the runs' cores", ", ".join(map(str, own_cores)))
         stop.serve(server)

@@ -5,26 +5,29 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from engine import ConfigError
 from engine.config import is_finite_number
-from engine.studies import StudySpec, log_range
+from engine.studies import StudySpec, log_range, run_metrics
 
 from .api import ApiError, job_errors, json_body, lab, parse_config, user_text
 from .run_view import LIVE, iso
-from .study_view import study_view
+from .comparison_view import between, comparison_json, parse_effect, parse_setting, power_analysis
+from .recipe_view import RECIPE_INSIGHT
+from .study_view import setting_order, study_view
 
 bp = Blueprint("studies_api", __name__, url_prefix="/api/studies")
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "seed": {"name": "the seed study", "penalties": ["none", "l2", "l1"], "lams": {"l2": [0.01], "l1": [1e-4]},
+    "seed": {"name": "the reference study", "penalties": ["none", "l2", "l1"], "lams": {"l2": [0.01], "l1": [1e-4]},
              "seeds": 1, "settings": {}},
     "sweep": {"name": "λ sweep", "penalties": ["none", "l1", "l2"], "lam_range": {"low": 1e-5, "high": 1e-1, "count": 5},
               "seeds": 3, "settings": {}},
 }
 CSV_FIELDS = ("run", "status", "penalty", "lam", "seed", "hidden", "epochs", "batch_size", "lr", "train_size", "dataset",
-              "test_accuracy", "train_accuracy", "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds", "reason")
+              "test_accuracy", "train_accuracy", "sparsity", "l1_norm", "l2_norm", "dead_units", "seconds",
+              "active_weights", "dead_inputs", "prunable_fraction", "prunable_fraction_first_layer", "reason")
 
 
 def spec_from_body(data: dict[str, Any]) -> tuple[str, StudySpec]:
@@ -102,6 +105,17 @@ def list_studies():
                      "counts": counts.get(s["id"], {})} for s in lab().store.list_studies()])
 
 
+@bp.post("/<id:study_id>/cancel")
+def cancel_study(study_id: int):
+    """Cancel every queued and running run of the study (then it can be deleted); 409 when none is."""
+    study_or_404(study_id)
+    cancelled = lab().jobs.cancel_study(study_id)
+    if not cancelled:
+        raise ApiError(409, f"none of study {study_id}'s runs is queued or running; there is nothing to cancel")
+    counts = lab().store.study_counts().get(study_id, {})
+    return jsonify({"id": study_id, "cancelled": cancelled, "counts": counts})
+
+
 @bp.delete("/<id:study_id>")
 def delete_study(study_id: int):
     """Delete a study and its runs, once none of them is queued or running."""
@@ -117,7 +131,36 @@ def delete_study(study_id: int):
 
 @bp.get("/<id:study_id>")
 def get_study(study_id: int):
-    return jsonify(study_view(study_or_404(study_id), lab().store.study_runs(study_id), lab().hub))
+    """The study's view; ``?effect=`` (default 0.01) sets the difference its seeds-needed estimates are for."""
+    effect = _query(parse_effect, request.args.get("effect"))
+    store = lab().store
+    study = study_or_404(study_id)
+    insight = store.study_insight(study_id, RECIPE_INSIGHT) if "recipe" in study["spec"] else None
+    return jsonify(study_view(study, store.study_runs(study_id), lab().hub, store.study_unit_norms(study_id), effect,
+                              insight))
+
+
+@bp.get("/<id:study_id>/comparison")
+def compare_two(study_id: int):
+    """Two settings a person picked (``?a=<penalty>:<λ>&b=<penalty>:<λ>``): a minus b, paired by seed."""
+    study_or_404(study_id)
+    effect = _query(parse_effect, request.args.get("effect"))
+    runs = lab().store.study_runs(study_id)
+    settings = setting_order(runs)
+    a = _query(parse_setting, request.args.get("a"), "a", settings)
+    b = _query(parse_setting, request.args.get("b"), "b", settings)
+    if a == b:
+        raise ApiError(400, "must be a setting other than a's", "b")
+    rows = [run_metrics(r["settings"], r["final_event"]) for r in runs]
+    return jsonify({"comparison": comparison_json(between(rows, a, b), effect), "power_analysis": power_analysis(effect)})
+
+
+def _query(parse, *args):
+    """``parse(*args)``, its ConfigError answered as a 400 naming the query field."""
+    try:
+        return parse(*args)
+    except ConfigError as exc:
+        raise ApiError(400, exc.message, exc.field) from None
 
 
 @bp.get("/<id:study_id>.csv")

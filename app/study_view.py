@@ -2,40 +2,83 @@
 
 The study page formats this and works out nothing of its own: the counts, the overall progress,
 each setting's runs, the best setting (with and without the baseline) and the pair of runs that
-shows the best setting's weights beside no penalty's all come from here.
+shows the best setting's weights beside no penalty's all come from here; so do the paired
+comparisons with no penalty (``app.comparison_view``) and the regularisation path.
 """
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from engine.events import to_jsonable
 from engine.penalties import PENALTY_NAMES
-from engine.studies import Verdict, aggregate, best_setting, run_metrics
+from engine.studies import Spread, Verdict, aggregate, best_setting, regularisation_path, run_metrics
 
+from .recipe_view import primary_arm, recipe_section
+from .comparison_view import DEFAULT_EFFECT, against_baseline, comparison_json, power_analysis
 from .run_view import iso, run_view
 
 if TYPE_CHECKING:
     from .hub import StreamHub
 
 
-def study_view(study: dict[str, Any], runs: list[dict[str, Any]], hub: StreamHub) -> dict[str, Any]:
-    """A study with its runs, per-setting aggregates over seeds, the best setting and its progress."""
+def study_view(study: dict[str, Any], runs: list[dict[str, Any]], hub: StreamHub,
+               unit_norms: Mapping[int, list[float]] | None = None, effect: float = DEFAULT_EFFECT,
+               insight: Mapping[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A study with its runs, per-setting aggregates over seeds, the best setting and its progress.
+
+    ``unit_norms`` (run id → sorted unit norms, ``Store.study_unit_norms``) gives the
+    regularisation path; ``effect`` the difference in test accuracy each comparison's
+    ``seeds_needed`` is for. A study a recipe made also has ``recipe`` (``app.recipe_view``:
+    its verdicts, from the runs' final events with ``insight``, run id → parts of it); the
+    aggregates then cover the recipe's first arm, the one its charts show.
+    """
     now = time.time()
     views = [run_view(r, hub, now) for r in runs]
     metrics = [run_metrics(r["settings"], r["final_event"]) for r in runs]
-    summaries = aggregate([m for m in metrics if "test_accuracy" in m])
-    verdict = best_setting(summaries)
-    penalized = best_setting(summaries, exclude_baseline=True)
+    shown = primary_arm(study["spec"], runs)
+    finished = [m for m, r in zip(metrics, runs) if "test_accuracy" in m and r["id"] in shown]
+    summaries = aggregate(finished)
+    comparisons = against_baseline(finished)
+    verdict = best_setting(summaries, comparisons=comparisons)
+    penalized = best_setting(summaries, exclude_baseline=True, comparisons=comparisons)
+    arm_runs = [r for r in runs if r["id"] in shown]
+    arm_views = [v for v in views if v["id"] in shown]
     return {
         "id": study["id"], "name": study["name"], "created": iso(study["created"]), "spec": study["spec"],
         "counts": status_counts(views), "progress": study_progress(views),
         "runs": [v | {"metrics": m} for v, m in zip(views, metrics)],
-        "settings": to_jsonable(summaries), "planned": planned_settings(views),
+        "settings": with_fine_tuned(to_jsonable(summaries), arm_runs), "planned": planned_settings(arm_views),
         "best": to_jsonable(verdict), "best_penalized": to_jsonable(penalized),
         "verdict": verdict.sentence() if verdict else None,
-        "pair": compare_pair(penalized if verdict and verdict.penalty == "none" else verdict, views),
+        "verdict_penalized": penalized.sentence() if penalized else None,
+        "pair": compare_pair(penalized if verdict and verdict.penalty == "none" else verdict, arm_views),
+        "comparisons": [comparison_json(c, effect) for c in comparisons],
+        "power_analysis": power_analysis(effect),
+        "regularisation_path": path(arm_runs, unit_norms or {}),
+        "recipe": recipe_section(study["spec"], [(r["settings"], (r["final_event"] or {}) | (insight or {}).get(r["id"], {}))
+                                                 for r in runs]),
     }
+
+
+def with_fine_tuned(settings: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each setting's metrics gain ``prunable_fraction_fine_tuned`` (a spread over its runs that have one, else None)."""
+    values: dict[tuple[str, float], list[float]] = {}
+    for r in runs:
+        final = r["final_event"] or {}
+        if final.get("event") == "done" and final.get("prunable_fraction_fine_tuned") is not None:
+            values.setdefault(_setting(r["settings"]), []).append(final["prunable_fraction_fine_tuned"])
+    for s in settings:
+        spread = Spread.of(values.get((s["penalty"], s["lam"]), []))
+        s["metrics"]["prunable_fraction_fine_tuned"] = to_jsonable(spread)
+    return settings
+
+
+def path(runs: list[dict[str, Any]], unit_norms: Mapping[int, list[float]]) -> list[dict[str, Any]]:
+    """The regularisation path (``engine.studies.regularisation_path``) of the runs whose unit norms are given."""
+    finals = [(r["settings"], (r["final_event"] or {}) | {"unit_norms": unit_norms[r["id"]]})
+              for r in runs if r["id"] in unit_norms]
+    return to_jsonable(regularisation_path(finals))
 
 
 def status_counts(views: list[dict[str, Any]]) -> dict[str, int]:
@@ -55,6 +98,11 @@ def study_progress(views: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _setting(settings: dict[str, Any]) -> tuple[str, float]:
     return settings["penalty"], 0.0 if settings["penalty"] == "none" else float(settings["lam"])
+
+
+def setting_order(runs: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """The (penalty, λ) settings ``runs`` (rows or views) cover, in display order."""
+    return sorted({_setting(r["settings"]) for r in runs}, key=lambda k: (PENALTY_NAMES.index(k[0]), k[1]))
 
 
 def planned_settings(views: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ from .handshake import check_handshake
 from .hub import encode, stored_to_frame, with_progress
 from .ids import MAX_ROW_ID, parse_row_id
 from .run_view import live_progress, run_view
+from .runs_list import runs_page
+from .runs_query import RunsQuery
 from .store import FINISHED
 
 log = logging.getLogger(__name__)
@@ -155,8 +157,9 @@ class StreamClient:
         version, notices, missed = self.lab.hub.notices_after(self.notice_version)
         self.notice_version = version
         if missed:
-            runs = [run_view(r, self.lab.hub) for r in self.lab.store.list_runs()]
-            notices = [{"type": "runs", "runs": runs}]
+            # Not every run (there may be 10 000): the newest page, as GET /api/runs?limit=100 answers it;
+            # a page that shows other runs (filtered, folded, further pages) fetches its own again.
+            notices = [{"type": "runs", "resync": True, **runs_page(self.lab.store, self.lab.hub, RunsQuery())}]
         for notice in notices:
             self.send(notice)
             sent = True

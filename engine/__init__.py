@@ -11,6 +11,13 @@ and the penalty as separate terms, and every gradient), ``optimizers`` (``SGD.st
 compiled (numba) and BLAS-backed, in fewer passes over memory. ``stepping.make_stepper``
 is the one place that chooses it, and tests/engine/test_sgd_step.py holds the two paths
 to the same weights. ``training`` is the loop that reports through ``events``.
+
+What a finished run's weights show goes into its done event: ``metrics`` (sparsity, dead
+units and inputs, input importance, unit norms), ``pruning`` (accuracy as the smallest
+weights are zeroed; its fast path in ``fast.pruning``, and ``fine_tune`` for the curve
+after retraining with the masks held), ``priors`` (the Gaussian and Laplace fits behind L2
+and L1) and, epoch by epoch, ``trajectories``. ``studies`` expands and aggregates sweeps;
+``comparisons`` tests their differences paired by seed.
 """
 from .config import ConfigError, RunConfig
 from .events import (

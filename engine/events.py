@@ -6,7 +6,7 @@ so a consumer can tell exactly which events it already has.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,6 +28,10 @@ class StartEvent:
     subset_checksum: str  # sha256 of the training indices drawn
     init_checksum: str  # sha256 of the initial parameters
     numpy_version: str
+    # The first-layer weights every epoch event follows (engine.trajectories): (row, col) of W1,
+    # the same for runs of one seed whatever their penalty; and their initial values.
+    trajectory_positions: tuple[tuple[int, int], ...]
+    trajectory_initial: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,8 @@ class BatchEvent:
 
 @dataclass(frozen=True)
 class WeightStats:
-    """Summary of one weight matrix: norms, sparsity and a fixed-bin histogram."""
+    """Summary of one weight matrix: norms, sparsity, a fixed-bin histogram of w and one of |w| on
+    fixed log bins (``metrics.LOG_HIST_EDGES``; empty for events stored before it existed)."""
 
     name: str
     shape: tuple[int, int]
@@ -54,6 +59,7 @@ class WeightStats:
     l2: float
     sparsity: float
     histogram: tuple[int, ...]
+    log_histogram: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class EpochEvent:
     seconds: float
     train_seconds: float
     weights: tuple[WeightStats, ...]
+    trajectory: tuple[float, ...]  # W1 at the start event's trajectory_positions, in their order
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +102,17 @@ class DoneEvent:
     seconds: float
     confusion: tuple[tuple[int, ...], ...]
     first_layer: np.ndarray  # (hidden, 28, 28), read-only
+    input_importance: tuple[float, ...]  # (features,) Σⱼ|W1[i, j]| per input (metrics.input_importance)
+    dead_inputs: int  # inputs whose outgoing |w| are all below the sparsity threshold
+    unit_norms: tuple[float, ...]  # (hidden,) ‖W1[:, j]‖₂, largest first (metrics.unit_norms)
+    active_weights: int  # weight-matrix entries with |w| ≥ the sparsity threshold
+    pruning: dict[str, Any]  # engine.pruning.PruningCurve.to_dict()
+    pruning_fine_tuned: dict[str, Any] | None  # the same after a fine-tune, plus "steps"; None unless asked for
+    prior_fit: dict[str, Any]  # engine.priors.fit_network_priors: per matrix and "all"
+    # The best test accuracy over the epochs and the (first) epoch it was reached in: Nielsen's
+    # "peak". None for done events stored before normlab kept them.
+    peak_test_accuracy: float | None = None
+    peak_epoch: int | None = None
 
 
 @dataclass(frozen=True)
@@ -172,13 +190,22 @@ def _from_jsonable(value: Any) -> Any:
 def event_from_dict(data: dict[str, Any]) -> Event:
     """Rebuild an event from ``event_to_dict``'s output (e.g. after crossing a process or machine)."""
     cls = EVENT_TYPES[data["event"]]
-    values = {f.name: _from_jsonable(data[f.name]) for f in fields(cls)}
+    # A field with a default was added later: an older event's dict may not have it.
+    values = {f.name: _from_jsonable(data[f.name] if f.default is MISSING else data.get(f.name, f.default))
+              for f in fields(cls)}
+    if cls is StartEvent:
+        values["trajectory_positions"] = tuple(tuple(p) for p in values["trajectory_positions"])
+        values["trajectory_initial"] = tuple(values["trajectory_initial"])
     if cls is EpochEvent:
         values["weights"] = tuple(
-            WeightStats(w["name"], tuple(w["shape"]), w["l1"], w["l2"], w["sparsity"], tuple(w["histogram"]))
+            WeightStats(w["name"], tuple(w["shape"]), w["l1"], w["l2"], w["sparsity"], tuple(w["histogram"]),
+                        tuple(w.get("log_histogram", ())))
             for w in values["weights"])
+        values["trajectory"] = tuple(values["trajectory"])
     if cls is DoneEvent:
         values["confusion"] = tuple(tuple(row) for row in values["confusion"])
+        values["input_importance"] = tuple(values["input_importance"])
+        values["unit_norms"] = tuple(values["unit_norms"])
         images = np.asarray(values["first_layer"], dtype=np.float32).reshape(-1, 28, 28)
         images.flags.writeable = False
         values["first_layer"] = images

@@ -2,7 +2,7 @@
 
 The default is ``glorot_uniform`` (Glorot & Bengio 2010), the usual choice for
 sigmoid and tanh units: it keeps pre-activations in the sigmoid's responsive
-range. ``std_normal`` is the seed study's choice (N(0, 1)); it saturates sigmoid
+range. ``std_normal`` is the reference study's choice (N(0, 1)); it saturates sigmoid
 units on 784 inputs and trains slowly, which is why it is not the default.
 Biases always start at zero.
 """
@@ -40,7 +40,7 @@ def he_normal(rng: np.random.Generator, n_in: int, n_out: int) -> np.ndarray:
 
 
 def std_normal(rng: np.random.Generator, n_in: int, n_out: int) -> np.ndarray:
-    """N(0, 1): the seed study's initializer."""
+    """N(0, 1): the reference study's initializer."""
     return rng.standard_normal(size=(n_in, n_out))
 
 

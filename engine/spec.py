@@ -1,6 +1,6 @@
-"""Parse the seed's option spellings such as ``l2(lambd=0.01)`` or ``sgd(lr=0.1)``.
+"""Parse the reference study's option spellings such as ``l2(lambd=0.01)`` or ``sgd(lr=0.1)``.
 
-The seed study fed these strings to ``eval``; here they go through a tiny grammar
+The reference study fed these strings to ``eval``; here they go through a tiny grammar
 instead: ``name`` or ``name(key=number, ...)`` with plain decimal numbers only.
 Nothing in the text is ever executed, imported or looked up as an attribute.
 """

@@ -12,14 +12,18 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .comparisons import Comparison, paired_phrase
 from .config import RANGES, ConfigError, RunConfig, is_finite_number
+from .formats import fmt_lambda, fmt_percent, fmt_points
 from .penalties import PENALTY_NAMES
 
 MAX_LAMBDAS = 20
 MAX_SEEDS = 10
 MAX_RUNS = 300
-# Metrics aggregated per setting; "gap" is train accuracy (running, last epoch) minus test accuracy.
-METRICS = ("test_accuracy", "sparsity", "l1_norm", "l2_norm", "gap", "seconds")
+# Metrics aggregated per setting; "gap" is train accuracy (running, last epoch) minus test accuracy,
+# "prunable_fraction" the global one of the run's pruning curve (engine.pruning).
+METRICS = ("test_accuracy", "sparsity", "l1_norm", "l2_norm", "gap", "seconds", "active_weights", "dead_inputs",
+           "prunable_fraction")
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class StudySpec:
     lams: tuple[float, ...]
     seeds: int
     base: RunConfig = field(default_factory=RunConfig)
-    # Optional λ lists for single penalties (e.g. the seed study: L2 0.01, L1 1e-4); others use ``lams``.
+    # Optional λ lists for single penalties (e.g. the reference study: L2 0.01, L1 1e-4); others use ``lams``.
     lams_by_penalty: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -138,7 +142,12 @@ def aggregate(results: Iterable[Mapping[str, Any]]) -> list[SettingSummary]:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The best setting by mean test accuracy, against the no-penalty baseline."""
+    """The best setting by mean test accuracy, against the no-penalty baseline.
+
+    With ``comparison`` (its paired comparison with the baseline, ``engine.comparisons``)
+    the sentence gives the paired interval and p-value; without, it falls back to comparing
+    the difference with the seed-to-seed spread.
+    """
 
     penalty: str
     lam: float
@@ -147,22 +156,30 @@ class Verdict:
     difference: float | None
     spread: float | None
     exceeds_spread: bool | None
+    comparison: Comparison | None = None
 
     def sentence(self) -> str:
-        head = f"best: {self.penalty}" + ("" if self.penalty == "none" else f" λ={self.lam:g}") + f", test accuracy {self.accuracy:.4f}"
+        head = (f"best: {self.penalty}" + ("" if self.penalty == "none" else f" λ={fmt_lambda(self.lam)}")
+                + f", test accuracy {fmt_percent(self.accuracy)}")
         if self.difference is None or self.penalty == "none":
             return head
+        if self.comparison is not None:
+            return f"{head}; {paired_phrase(self.comparison)}"
         judged = "larger" if self.exceeds_spread else "not larger"
-        return (f"{head}; {self.difference:+.4f} against no penalty, {judged} than the seed-to-seed spread "
-                f"(±{self.spread:.4f})")
+        return (f"{head}; {fmt_points(self.difference, sign=True)} against no penalty, {judged} than the "
+                f"seed-to-seed spread (±{fmt_points(self.spread)})")
 
 
-def best_setting(summaries: Sequence[SettingSummary], exclude_baseline: bool = False) -> Verdict | None:
+def best_setting(summaries: Sequence[SettingSummary], exclude_baseline: bool = False,
+                 comparisons: Sequence[Comparison] = ()) -> Verdict | None:
     """The setting with the highest mean test accuracy, and how it compares with 'none'.
 
-    The difference counts as real when it is larger than the seed-to-seed standard
-    deviation of either setting (with one seed there is no spread to compare with).
-    With ``exclude_baseline`` the best *penalized* setting is chosen (still judged against 'none').
+    Given the study's ``comparisons`` (``comparisons.compare_to_baseline`` of its runs), the
+    verdict carries the best setting's paired comparison and its sentence the paired
+    interval. Without them (the older reading) the difference counts as real when it is
+    larger than the seed-to-seed standard deviation of either setting (with one seed there
+    is no spread to compare with). With ``exclude_baseline`` the best *penalized* setting is
+    chosen (still judged against 'none').
     """
     scored = [s for s in summaries if s.metrics.get("test_accuracy")]
     candidates = [s for s in scored if s.penalty != "none"] if exclude_baseline else scored
@@ -176,7 +193,9 @@ def best_setting(summaries: Sequence[SettingSummary], exclude_baseline: bool = F
     spread = max(acc.std, base.std)
     difference = acc.mean - base.mean
     exceeds = abs(difference) > spread if min(acc.n, base.n) > 1 else None
-    return Verdict(best.penalty, best.lam, acc.mean, base.mean, difference, spread, exceeds)
+    paired = next((c for c in comparisons if (c.penalty, c.lam, c.metric) == (best.penalty, best.lam, "test_accuracy")
+                   and c.baseline_penalty == "none"), None)
+    return Verdict(best.penalty, best.lam, acc.mean, base.mean, difference, spread, exceeds, paired)
 
 
 def run_metrics(settings: Mapping[str, Any], final: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -189,4 +208,42 @@ def run_metrics(settings: Mapping[str, Any], final: Mapping[str, Any] | None) ->
         row.update({m: final.get(m) for m in METRICS if m in final})
         if isinstance(final.get("train_accuracy"), float) and isinstance(final.get("test_accuracy"), float):
             row["gap"] = final["train_accuracy"] - final["test_accuracy"]
+        pruning = final.get("pruning")
+        if isinstance(pruning, dict):  # runs finished before pruning curves existed have none
+            row["prunable_fraction"] = pruning.get("prunable_fraction", {}).get("global")
     return row
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    """One setting on the regularisation path: its hidden units' norms, rank by rank, and its active weights.
+
+    ``unit_norms`` (hidden,) is the mean over the setting's runs of each run's sorted
+    ‖W1[:, j]‖₂ (largest first), so rank r compares the r-th strongest unit across λ.
+    """
+
+    penalty: str
+    lam: float
+    runs: int
+    unit_norms: tuple[float, ...]
+    active_weights: Spread | None
+
+
+def regularisation_path(finals: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | None]]) -> list[PathPoint]:
+    """The lasso-style path of a study: per (penalty, λ), mean sorted unit norms and active weights.
+
+    ``finals`` are ``(settings, final event dict)`` pairs, as for ``run_metrics``; runs that did
+    not finish, or finished before done events carried ``unit_norms``, are left out. Ordered
+    as ``aggregate`` orders settings, so a page draws each penalty's points in λ order.
+    """
+    groups: dict[tuple[str, float], list[Mapping[str, Any]]] = {}
+    for settings, final in finals:
+        if final and final.get("event") == "done" and isinstance(final.get("unit_norms"), (list, tuple)):
+            groups.setdefault((settings["penalty"], float(settings["lam"])), []).append(final)
+    points = []
+    for (penalty, lam), runs in sorted(groups.items(), key=lambda kv: (PENALTY_NAMES.index(kv[0][0]), kv[0][1])):
+        width = min(len(r["unit_norms"]) for r in runs)  # one hidden size per study; min guards a mixed one
+        norms = np.mean([np.asarray(r["unit_norms"][:width], dtype=float) for r in runs], axis=0)
+        points.append(PathPoint(penalty, lam, len(runs), tuple(float(v) for v in norms),
+                                Spread.of([r.get("active_weights") for r in runs])))
+    return points

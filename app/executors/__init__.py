@@ -27,11 +27,17 @@ from .process import ProcessExecutor  # noqa: E402  (after ExecutorError, which 
 def make_executor(config: ServerConfig, datasets: DatasetCache) -> Executor:
     """The executor ``config`` names (its name and scheduler are checked already): process (``workers``
     child processes sharing the cores out, each kept to its share when ``pin_runs`` and there are
-    enough cores), thread or dask. ExecutorError when the dask one cannot reach its scheduler."""
+    enough cores), thread or dask. ExecutorError when the dask one cannot reach its scheduler.
+
+    ``config.preload_dataset`` is loaded where runs train before the first run needs it (each run
+    process loads its own; the thread executor's cache once; a cluster's workers load on first use).
+    """
+    preload = (config.preload_dataset,) if config.preload_dataset else ()
     if config.executor == "thread":
-        return ThreadExecutor(datasets, config.workers)
+        return ThreadExecutor(datasets, config.workers, preload)
     if config.executor == "process":
-        return ProcessExecutor(config.data_dir, config.workers, config.pin_runs)
+        report = datasets.report if datasets is not None else None
+        return ProcessExecutor(config.data_dir, config.workers, config.pin_runs, preload, report)
     from .cluster import DaskExecutor  # imports distributed only when asked for
     return DaskExecutor(config.scheduler, config.data_dir)
 

@@ -8,6 +8,7 @@ from engine.events import Event
 
 EventSink = Callable[[Event], None]
 StopCheck = Callable[[], bool]
+DataReport = Callable[[str, str, "float | None"], None]  # (dataset, message, fraction): how loading goes
 
 
 class WorkerLost(RuntimeError):
@@ -24,12 +25,16 @@ class Executor(Protocol):
     """
 
     name: str
+    trains_here: bool  # runs read their data on this machine (False: on a cluster's workers)
 
-    def describe(self) -> dict: ...
+    def describe(self) -> dict:
+        """Facts for GET /api/status, with ``summary``: one sentence for a person, e.g. "2 runs at a
+        time, each in its own process on its own core"."""
 
     def prepare(self) -> None:
         """Called by each worker thread once, before it waits for its first run: get ready
-        (e.g. start the process the thread's runs will train in) so a run does not wait."""
+        (e.g. start the process the thread's runs will train in, and load the datasets to
+        preload there) so a run does not wait."""
 
     def reserved_cores(self) -> list[int]:
         """The cores of this machine kept for runs alone ([] when runs train elsewhere or anywhere):
@@ -38,3 +43,12 @@ class Executor(Protocol):
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event: ...
 
     def close(self) -> None: ...
+
+
+def runs_at_a_time(n: int) -> str:
+    return f"{n} run{'s' if n != 1 else ''} at a time"
+
+
+def one_line(text: str) -> str:
+    """A message of several lines (a data error lists every source it tried) as one log line."""
+    return " ".join(text.split())

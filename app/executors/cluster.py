@@ -66,6 +66,7 @@ class DaskExecutor:
     """Submits each run as a task to a Dask distributed cluster and streams its events back."""
 
     name = "dask"
+    trains_here = False  # each worker reads its own files
 
     def __init__(self, scheduler: str, data_dir: str | Path | None = None, connect_timeout: float = 10.0):
         try:
@@ -97,7 +98,9 @@ class DaskExecutor:
             workers = len(self.client.nthreads(callback_timeout=2))
         except Exception:
             workers = None
-        return {"executor": self.name, "scheduler": self.scheduler, "cluster_workers": workers}
+        known = "" if workers is None else f" ({workers} worker{'s' if workers != 1 else ''} now)"
+        return {"executor": self.name, "scheduler": self.scheduler, "cluster_workers": workers,
+                "summary": f"runs train on the Dask cluster at {self.scheduler}{known}"}
 
     # -- one run -----------------------------------------------------------------------------------
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:

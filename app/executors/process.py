@@ -44,7 +44,7 @@ from engine.events import DoneEvent, Event
 
 from ..cores import Share, divide, run_cores, usable_cores
 from . import remote
-from .base import EventSink, StopCheck, WorkerLost
+from .base import DataReport, EventSink, StopCheck, WorkerLost, runs_at_a_time
 
 # After a cancel, how long the child may take to answer before it is stopped.
 CANCEL_GRACE_SECONDS = 5.0
@@ -82,14 +82,19 @@ def set_thread_cores(cores: set[int] | list[int] | tuple[int, ...], pid: int | s
 
 
 class _Child:
-    """One child process, its end of the pipe, its cancel flag, and its share of the cores."""
+    """One child process, its end of the pipe, its cancel flag, its share of the cores, and whether it
+    is still loading the datasets it preloads."""
 
-    def __init__(self, context, name: str, number: int, cores: list[int]):
+    def __init__(self, context, name: str, number: int, cores: list[int], preload: tuple[str, ...] = (),
+                 data_dir: str | None = None):
         self.number = number
         self.conn, child_conn = context.Pipe(duplex=True)
         self.cancel = context.Event()
         self.threads = context.RawValue("i", 1)  # read by the child before each product
-        self.process = context.Process(target=remote.process_main, args=(child_conn, self.cancel, self.threads),
+        self.preloading = bool(preload)
+        self.tells_progress = False  # the first of several children loading alike tells how it goes
+        self.process = context.Process(target=remote.process_main,
+                                       args=(child_conn, self.cancel, self.threads, preload, data_dir),
                                        name=name, daemon=True)
         self.process.start()
         child_conn.close()  # the child holds the only other end now: its death shows as EOF here
@@ -134,10 +139,16 @@ class ProcessExecutor:
     """Runs each run in a spawned child process of the calling thread; events come back in batches."""
 
     name = "process"
+    trains_here = True
 
-    def __init__(self, data_dir: str | Path | None = None, workers: int = 1, pin: bool = True):
+    def __init__(self, data_dir: str | Path | None = None, workers: int = 1, pin: bool = True,
+                 preload: tuple[str, ...] = (), report: DataReport | None = None):
         self.data_dir = None if data_dir is None else str(data_dir)
         self.workers = workers
+        # Loaded by each run process as it starts, where its runs need them (the server process
+        # never uses a dataset); ``report`` hears how it goes, for the terminal and the pages.
+        self.preload = tuple(preload)
+        self.report = report
         cores = usable_cores()
         self._cores = run_cores(cores, workers)  # what the runs in flight divide among them
         self._pin = pin and hasattr(os, "sched_setaffinity") and len(cores) >= max(2, workers)
@@ -157,15 +168,33 @@ class ProcessExecutor:
             alive = sum(child.alive() for child in self._children)
             running = [{"pid": child.pid, "threads": child.share.threads, "cores": list(child.share.cores)}
                        for child in self._running]
-        return {"executor": self.name, "processes": alive, "cores": self.reserved_cores(), "running": running}
+        return {"executor": self.name, "processes": alive, "cores": self.reserved_cores(), "running": running,
+                "summary": self.summary()}
+
+    def summary(self) -> str:
+        """How runs train, for a person: "2 runs at a time, each in its own process, kept to its share of the cores; …"."""
+        n = self.workers
+        where = "in its own process" if n == 1 else "each in its own process"
+        if self._pin:
+            where += ", kept to its share of the cores"
+        return f"{runs_at_a_time(n)}, {where}; a run alone uses every core"
 
     def reserved_cores(self) -> list[int]:
         """The cores run processes are kept to ([] when none is pinned)."""
         return list(self._cores) if self._pin else []
 
     def prepare(self) -> None:
-        """Start this thread's child now: its interpreter and imports take about a second."""
-        self._child()
+        """Start this thread's child now (its interpreter and imports take about a second) and wait
+        while it loads the datasets to preload."""
+        child = self._child()
+        try:
+            while child.preloading:
+                if child.conn.poll(POLL_SECONDS):
+                    self._heard(child, *child.conn.recv())
+                elif not child.alive():
+                    break  # the next run starts another
+        except (EOFError, OSError, ValueError):  # it died or the executor was closed meanwhile
+            pass
 
     def run(self, config: RunConfig, on_event: EventSink, should_stop: StopCheck) -> Event:
         child = self._child()
@@ -210,6 +239,8 @@ class ProcessExecutor:
                         raise self._lost(child, stream, f"its last message was unreadable ({exc})") from None
                     if kind == "events":
                         stream.deliver(payload)
+                    elif kind in ("data", "ready"):  # a new child still preloading before this run
+                        self._heard(child, kind, payload)
                     elif kind == "final":
                         between_runs = True
                         if isinstance(payload, DoneEvent):
@@ -229,6 +260,16 @@ class ProcessExecutor:
             if not between_runs:  # it may still be training or sending: never reuse it
                 self._discard(child)
 
+    def _heard(self, child: _Child, kind: str, payload) -> None:
+        """A preloading child's progress ("data") or its end ("ready"). Each child loads its own copy;
+        one tells every step (the terminal and the page would show each step once per child), every
+        one its failures."""
+        if kind == "ready":
+            child.preloading = False
+        elif kind == "data" and self.report is not None:
+            if child.tells_progress or payload[1].startswith("failed:"):
+                self.report(*payload)
+
     def _child(self) -> _Child:
         """This thread's child process, started (again) when there is none alive."""
         child = getattr(self._local, "child", None)
@@ -240,8 +281,9 @@ class ProcessExecutor:
             if self._closed:
                 raise RuntimeError("the process executor is closed")
             number = next(self._numbers)
-            child = _Child(self._context, f"normlab-run-process-{number}", number,
-                           self._cores if self._pin else [])
+            child = _Child(self._context, f"normlab-run-process-{number}", number, self._cores if self._pin else [],
+                           self.preload, self.data_dir)
+            child.tells_progress = not any(c.alive() and c.tells_progress for c in self._children)
             self._children.add(child)
         self._local.child = child
         return child

@@ -25,7 +25,8 @@ from typing import Any, Callable
 from engine import RunConfig, train
 from engine.fast.products import Threads
 from engine.training import warm_up
-from engine.data import Dataset, load_dataset
+from engine.data import DataError, Dataset, load_dataset
+from engine.data.progress import Progress
 from engine.events import FINAL_KINDS, CancelledEvent, Event, event_to_dict
 
 from .base import EventSink, StopCheck, WorkerLost
@@ -135,13 +136,27 @@ _datasets: dict[tuple[str, str | None], Dataset] = {}
 _datasets_lock = threading.Lock()
 
 
-def dataset_for(name: str, data_dir: str | None) -> Dataset:
+def dataset_for(name: str, data_dir: str | None, progress: Progress | None = None) -> Dataset:
     """The dataset, loaded on first use in this process and kept (a Dask worker runs many runs)."""
     key = (name, None if data_dir is None else str(data_dir))
     with _datasets_lock:
         if key not in _datasets:
-            _datasets[key] = load_dataset(name, data_dir)
+            _datasets[key] = load_dataset(name, data_dir, progress)
         return _datasets[key]
+
+
+def preload_datasets(names: tuple[str, ...], data_dir: str | None, send: Callable[[Any], None]) -> None:
+    """Load ``names`` in this run process before its first run, telling the parent how it goes:
+    ("data", (name, message, fraction)) messages, then ("ready", None)."""
+    for name in names:
+        def progress(message: str, fraction: float | None, name: str = name) -> None:
+            send(("data", (name, message, fraction)))
+        try:
+            dataset = dataset_for(name, data_dir, progress)
+            progress(f"{name} ready: {len(dataset.y_train)} train / {len(dataset.y_test)} test ({dataset.source})", 1.0)
+        except DataError as exc:  # a run on it fails with the same reason
+            progress(f"failed: {exc}", None)
+    send(("ready", None))
 
 
 def run_training(config: dict[str, Any], data_dir: str | None, send: Send, should_stop: StopCheck,
@@ -156,9 +171,10 @@ def run_training(config: dict[str, Any], data_dir: str | None, send: Send, shoul
     return final
 
 
-def process_main(conn, cancel, threads) -> None:
+def process_main(conn, cancel, threads, preload: tuple[str, ...] = (), data_dir: str | None = None) -> None:
     """Entry point of a child process (spawned, never forked): runs one run after another.
 
+    First loads the ``preload`` datasets (``preload_datasets``: the parent waits for "ready").
     Receives (config dict, data_dir) or None (stop) on ``conn``; for each run sends
     ("events", [Event, ...]) messages, then ("final", Event) or ("error", (exception, traceback text)).
     ``cancel`` is a multiprocessing Event the parent sets to stop the current run and clears
@@ -174,6 +190,11 @@ def process_main(conn, cancel, threads) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with threadpool_limits(limits=1):
         warm_up()  # while the parent waits for its first run, not during it
+        if preload:
+            try:
+                preload_datasets(preload, data_dir, conn.send)
+            except (BrokenPipeError, ConnectionError):
+                return
         while True:
             try:
                 job = conn.recv()

@@ -7,6 +7,7 @@ big-endian uint32 per dimension, then exactly prod(dims) data bytes. Files may b
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
 from pathlib import Path
 
@@ -66,11 +67,6 @@ def parse_idx(raw: bytes, magic: int, origin: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def read_idx(path: Path, magic: int) -> np.ndarray:
-    """Read one IDX file (plain or gzipped) and check its magic number and length."""
-    return parse_idx(_read_bytes(path), magic, str(path))
-
-
 def find_idx_files(directory: Path) -> list[Path] | None:
     """The four IDX files in ``directory`` (each plain or .gz), or None if none is there.
 
@@ -88,13 +84,28 @@ def find_idx_files(directory: Path) -> list[Path] | None:
     return [p for p in found if p is not None]
 
 
-def load_idx_dir(directory: Path) -> Splits | None:
-    """Load the four IDX files from ``directory``; None when there are none."""
+def _read_checked(path: Path, sha256: str | None) -> bytes:
+    """The file's (uncompressed) bytes; with ``sha256``, refused unless they hash to it."""
+    raw = _read_bytes(path)
+    if sha256 is not None:
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != sha256:
+            raise DataError(f"{path}: sha256 {digest} of its data, expected {sha256}; refusing it")
+    return raw
+
+
+def load_idx_dir(directory: Path, hashes: dict[str, str] | None = None) -> Splits | None:
+    """Load the four IDX files from ``directory``; None when there are none.
+
+    ``hashes`` maps each file's base name (e.g. ``train-images-idx3-ubyte``) to the sha256 its
+    uncompressed bytes must have; without it only their structure is checked.
+    """
     paths = find_idx_files(directory)
     if paths is None:
         return None
     x_train, y_train, x_test, y_test = (
-        read_idx(p, magic) for p, (_, magic) in zip(paths, IDX_NAMES, strict=True)
+        parse_idx(_read_checked(p, None if hashes is None else hashes[base]), magic, str(p))
+        for p, (base, magic) in zip(paths, IDX_NAMES, strict=True)
     )
     for p, x in ((paths[0], x_train), (paths[2], x_test)):
         if x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):

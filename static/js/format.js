@@ -1,5 +1,12 @@
 // How numbers, penalties, λ, durations, dates and runs are written on every page: the one
-// formatting module. Labels of penalties come from the server's schema (schema.js).
+// formatting module, one convention per quantity (the CLI and the server's sentences write them
+// alike, engine/formats.py):
+//   accuracy (any fraction of examples)  fmtAccuracy   "71.65 %"
+//   sparsity (a fraction of weights)     fmtSparsity   "12.3 %"
+//   a difference of two fractions        fmtPoints     "1.83 pp" (percentage points)
+//   λ                                    fmtLambda     "1e-4", "3.16e-5", "0.01"
+//   a count of things                    plural        "1 epoch", "20 epochs"
+// Labels of penalties come from the server's schema (schema.js).
 
 import { penaltyInfo } from "./schema.js";
 
@@ -23,7 +30,7 @@ export function fmtG(v, digits = 4) {
     const [mant, exp] = x.toExponential(digits - 1).split("e");
     return `${stripZeros(mant)}e${Number(exp)}`;
   }
-  return stripZeros(x.toPrecision(digits));
+  return String(Number(x.toPrecision(digits))); // 60000 stays "60000" (toPrecision alone: "6.000e+4")
 }
 
 function stripZeros(s) {
@@ -40,10 +47,33 @@ export function fmtPct(v, digits = 2) {
   return Number.isFinite(x) ? `${(x * 100).toFixed(digits)} %` : "—";
 }
 
-// A difference of two fractions in percentage points: 0.0123 → "1.23 pp".
-export function fmtPoints(v, { digits = 2, unit = "pp" } = {}) {
+export const fmtAccuracy = (v) => fmtPct(v, 2);
+
+export const fmtSparsity = (v) => fmtPct(v, 1);
+
+// A difference of two fractions in percentage points: 0.0123 → "1.23 pp" ("+1.23 pp" with sign).
+export function fmtPoints(v, { digits = 2, sign = false } = {}) {
   const x = num(v);
-  return Number.isFinite(x) ? `${(x * 100).toFixed(digits)} ${unit}` : "—";
+  if (!Number.isFinite(x)) return "—";
+  return `${sign && x > 0 ? "+" : ""}${(x * 100).toFixed(digits)} pp`;
+}
+
+export const fmtLambda = (v) => fmtG(v, 4);
+
+// The shortest text in fmtG's style that reads back as exactly v (for links that carry settings).
+export function exactText(v) {
+  const x = num(v);
+  if (!Number.isFinite(x)) return String(v);
+  for (let digits = 4; digits <= 17; digits++) {
+    const text = fmtG(x, digits);
+    if (Number(text) === x) return text;
+  }
+  return String(x);
+}
+
+// "1 epoch", "3 epochs"; "1 batch", "2 batches" (the plural given when it is not noun + "s").
+export function plural(n, noun, many = `${noun}s`) {
+  return `${n} ${Number(n) === 1 ? noun : many}`;
 }
 
 const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
@@ -87,8 +117,8 @@ export const penaltyName = (run) => penaltyLabel(run.settings && run.settings.pe
 export function lambdaText(run) {
   const s = run.settings || {};
   if (s.penalty === "none") return "—";
-  if (s.penalty === "elastic") return `${fmtG(s.lam)} / ${fmtG(s.lam_l2)}`;
-  return fmtG(s.lam);
+  if (s.penalty === "elastic") return `${fmtLambda(s.lam)} / ${fmtLambda(s.lam_l2)}`;
+  return fmtLambda(s.lam);
 }
 
 // What a run is called: its label, or its penalty and λ.
@@ -114,7 +144,7 @@ export function describeSpec(spec, { brief = false } = {}) {
   const parts = (spec.penalties || []).map((p) => {
     if (p === "none") return "no penalty";
     const lams = byPenalty[p] || spec.lams || [];
-    return `${penaltyLabel(p)} at λ = ${lams.map((v) => fmtG(v, 3)).join(", ")}`;
+    return `${penaltyLabel(p)} at λ = ${lams.map(fmtLambda).join(", ")}`;
   });
   const s = spec.settings || {};
   const has = (key) => s[key] !== undefined;
@@ -122,12 +152,48 @@ export function describeSpec(spec, { brief = false } = {}) {
     s.dataset,
     !brief && has("train_size") ? `${s.train_size} training examples` : null,
     has("hidden") ? `${s.hidden} hidden units${brief ? "" : ` (${s.activation || "sigmoid"})`}` : null,
-    has("epochs") ? `${s.epochs} epochs` : null,
+    has("epochs") ? plural(s.epochs, "epoch") : null,
     !brief && has("batch_size") ? `batch ${s.batch_size}` : null,
     !brief && has("lr") ? `lr ${fmtG(s.lr)}` : null,
   ].filter(Boolean).join(", ");
   const first = s.seed ?? 0;
-  let seeds = spec.seeds === 1 ? "1 seed" : `${spec.seeds} seeds`;
+  let seeds = plural(spec.seeds, "seed");
   if (spec.seeds > 1 && !brief) seeds += ` (${first} … ${first + spec.seeds - 1})`;
   return `${parts.join("; ")} · ${seeds} per setting${setup ? ` · ${setup}` : ""}`;
+}
+
+// ---- settings and paired differences (the insight views) --------------------------------------
+
+// A setting as legends name it: "none", "L1 λ=0.001", "elastic net λ=0.001 / 0.01".
+export function settingText(penalty, lam, lamL2) {
+  if (penalty === "none" || !penalty) return penaltyLabel("none");
+  const l2 = penalty === "elastic" && lamL2 !== undefined && lamL2 !== null ? ` / ${fmtG(lamL2, 3)}` : "";
+  return `${penaltyLabel(penalty)} λ=${fmtG(lam, 3)}${l2}`;
+}
+
+// A run by its setting and seed: "L1 λ=0.001 · seed 2" (its label may be anything a person typed).
+export function runSettingText(run) {
+  const s = run.settings || {};
+  return `${settingText(s.penalty, s.lam, s.lam_l2)} · seed ${s.seed ?? "?"}`;
+}
+
+// A signed difference of two fractions in points: 0.0123 → "+1.23 pp", −0.004 → "−0.40 pp".
+export function fmtSignedPoints(v, options) {
+  const x = num(v);
+  if (!Number.isFinite(x)) return "—";
+  return `${x > 0 ? "+" : x < 0 ? "−" : "±"}${fmtPoints(Math.abs(x), options)}`;
+}
+
+// A 95 % interval of differences in points: [−0.0128, 0.0012] → "−1.28 to +0.12 pp" (unit "": no unit).
+export function fmtPointsInterval(ci, { digits = 2, unit = "pp" } = {}) {
+  if (!Array.isArray(ci) || !ci.every((v) => Number.isFinite(num(v)))) return "—";
+  const [lo, hi] = ci.map((v) => fmtSignedPoints(v, { digits, unit: "" }).trim());
+  return `${lo} to ${hi}${unit ? ` ${unit}` : ""}`;
+}
+
+// A p-value: two significant digits, "< 0.0001" below that.
+export function fmtP(v) {
+  const x = num(v);
+  if (!Number.isFinite(x)) return "—";
+  return x < 1e-4 ? "< 0.0001" : fmtG(x, 2);
 }

@@ -3,7 +3,7 @@
 // Rows of runs that ended stay a few seconds with their final status, then go.
 
 import { el, setText } from "./dom.js";
-import { colorFor, fmtDuration, runLabel } from "./format.js";
+import { colorFor, fmtDuration, plural, runLabel } from "./format.js";
 
 const LINGER_MS = 8000;
 
@@ -56,10 +56,11 @@ export class LiveList {
     const bar = el("progress", { max: "1", value: "0", "aria-label": `Progress of run ${run.id}` });
     const epoch = el("span", { class: "live-epoch" });
     const eta = el("span", { class: "live-eta" });
+    const reason = el("span", { class: "reason live-reason" }); // why it ended, wrapped in full
     const li = el("li", { class: "live-row", "data-run": run.id },
       el("span", { class: "live-name" }, swatch, label), status, bar,
-      el("span", { class: "live-meta" }, epoch, eta));
-    return { li, run, parts: { label, status, bar, epoch, eta }, timer: null };
+      el("span", { class: "live-meta" }, epoch, eta), reason);
+    return { li, run, parts: { label, status, bar, epoch, eta, reason }, timer: null };
   }
 
   render(row) {
@@ -73,11 +74,12 @@ export class LiveList {
     parts.bar.dataset.step = String(p.step || 0);
     parts.bar.setAttribute("aria-valuetext", `step ${p.step || 0} of ${p.total_steps || "?"}`);
     setText(parts.epoch, run.status === "queued" || !p.total_steps
-      ? `${p.epochs ? `${p.epochs} epochs · ` : ""}not started`
+      ? `${p.epochs ? `${plural(p.epochs, "epoch")} · ` : ""}not started`
       : `epoch ${p.current_epoch}/${p.epochs} · step ${p.step}/${p.total_steps}`);
     if (run.status === "running") setText(parts.eta, p.eta_seconds == null ? "ETA …" : `ETA ${fmtDuration(p.eta_seconds)}`);
     else if (run.status === "queued") setText(parts.eta, "waiting");
-    else setText(parts.eta, run.reason || "");
+    else setText(parts.eta, "");
+    setText(parts.reason, run.live ? "" : run.reason || "");
   }
 
   refreshEmpty() {

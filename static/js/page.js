@@ -1,9 +1,10 @@
-// What every live page shares: its one socket, shown in base.html's connection indicator and
-// dataset-loading banner, and loading a run's curves (the stored series, then live).
+// What every live page shares: its one socket, shown in base.html's connection indicator,
+// dataset-loading banner and footer, and loading a run's curves (the stored series, then live).
 
 import { api } from "./api.js";
 import { $ } from "./dom.js";
 import { num } from "./format.js";
+import { followRuns } from "./site.js";
 import { Stream } from "./stream.js";
 
 // The page's live socket (not yet connected), shown in base.html's indicator and data banner.
@@ -11,6 +12,7 @@ export function pageStream() {
   const stream = new Stream();
   showConnection(stream, $("#connection"));
   showDataProgress(stream, $("#data-banner"));
+  followRuns(stream);
   return stream;
 }
 

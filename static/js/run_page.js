@@ -19,8 +19,11 @@ import { holdDraws, onceNearView } from "./charts/schedule.js";
 import { WeightEpochChart, WeightHistory } from "./charts/weight_epochs.js";
 import { WeightGrids } from "./charts/weight_images.js";
 import { $, $$, el, readJson, setText } from "./dom.js";
-import { colorFor, fmtDuration, fmtG, fmtPct, fmtPow10, num, runLabel } from "./format.js";
+import { formLink } from "./form_link.js";
+import { colorFor, fmtAccuracy, fmtDuration, fmtG, fmtPow10, fmtSparsity, num, runLabel } from "./format.js";
+import { RunInsight, sharedRequest } from "./insight/run_insight.js";
 import { loadRun, pageStream } from "./page.js";
+import { armedButton } from "./armed.js";
 import { advance } from "./run_view.js";
 import { sparsityThreshold } from "./schema.js";
 
@@ -38,21 +41,25 @@ const partsBatch = charts.follow(new LossPartsBatchChart($("#parts-batch-chart")
 const partsEpoch = charts.follow(new LossPartsEpochChart($("#parts-epoch-chart")));
 const history = new WeightHistory();
 history.ensure(id, { label: runLabel(run), color: colorFor(id) });
-new WeightEpochChart($("#norm1-chart"), history, "l1");
-new WeightEpochChart($("#norm2-chart"), history, "l2");
-new WeightEpochChart($("#sparsity-chart"), history, "sparsity");
-new HistogramChart($("#hist-W1"), history, "W1");
-new HistogramChart($("#hist-W2"), history, "W2");
+const histView = { viewSelect: $("#hist-view") };
+const histograms = [new HistogramChart($("#hist-W1"), history, "W1", histView), new HistogramChart($("#hist-W2"), history, "W2", histView)];
+const insideCharts = [
+  new WeightEpochChart($("#norm1-chart"), history, "l1"), new WeightEpochChart($("#norm2-chart"), history, "l2"),
+  new WeightEpochChart($("#sparsity-chart"), history, "sparsity"), ...histograms,
+];
 const confusion = new ConfusionChart($("#confusion-heatmap"));
+const ENDED_EARLY = { failed: "failed", cancelled: "was cancelled", interrupted: "was interrupted" };
 const grids = new WeightGrids({ bar: $("#weight-bar"), modeSelect: $("#weight-scale"), readout: $("#weight-readout") });
 let weightsLoaded = false;
+const weights = sharedRequest(() => api.weights(id));
+const insight = new RunInsight(run, weights, histograms);
 
 async function loadWeights() {
   if (weightsLoaded) return;
   weightsLoaded = true;
   const note = $("#weight-note");
   try {
-    const answer = await api.weights(id);
+    const answer = await weights();
     const units = answer && answer.first_layer;
     if (!Array.isArray(units) || !units.length) {
       if (note) note.textContent = "No first-layer weights were stored for this run (it did not finish).";
@@ -79,18 +86,36 @@ function renderProgress() {
 }
 
 const RESULT_FORMAT = {
-  test_accuracy: (v) => fmtPct(v, 2),
-  train_accuracy: (v) => fmtPct(v, 2),
-  sparsity: (v) => fmtPct(v, 1),
+  test_accuracy: fmtAccuracy,
+  train_accuracy: fmtAccuracy,
+  sparsity: fmtSparsity,
   seconds: (v) => fmtDuration(v),
   dead_units: (v) => String(v),
 };
+
+// A run that ended without finishing: the page says so and why, in full; empty charts say it will
+// not come (instead of waiting), and the weights that will never be are not promised.
+function renderOutcome() {
+  const how = ENDED_EARLY[run.status];
+  const box = $("#run-outcome");
+  box.hidden = !how;
+  if (!how) return;
+  box.dataset.status = run.status;
+  setText($("#outcome-heading"), `This run ${how}`);
+  setText($("#outcome-reason"), run.reason || "(no reason was recorded)");
+  const p = run.progress || {};
+  setText($("#outcome-note"), p.step ? `It got to epoch ${p.current_epoch} of ${p.epochs}, step ${p.step} of ${p.total_steps}: `
+    + "the charts show what it did until then." : "It stopped before its first step: there is nothing to draw.");
+  const note = `No data: the run ${how} before any`;
+  charts.setEnded(note);
+  for (const chart of insideCharts) chart.setEnded(note);
+  if (!weightsLoaded) setText($("#weight-note"), `No final weights: the run ${how} before it finished.`);
+}
 
 function renderRun() {
   const status = $("#run-status");
   setText(status, run.status);
   status.className = `status status-${run.status}`;
-  setText($("#run-reason"), run.reason || "");
   const r = run.result || {};
   for (const dd of $$("#run-result dd[data-key]")) {
     const v = num(r[dd.dataset.key]);
@@ -98,6 +123,8 @@ function renderRun() {
     setText(dd, Number.isFinite(v) ? format(v) : "—");
   }
   $("#run-actions [data-action=cancel]").hidden = !run.live;
+  $("#run-actions [data-action=delete]").hidden = run.live;
+  renderOutcome();
   renderProgress();
 }
 
@@ -121,6 +148,7 @@ function renderConfusion(final) {
 function onChunk(runId, chunk) {
   if (String(runId) !== id) return;
   charts.ingest(id, chunk);
+  insight.ingest(chunk);
   if (chunk.batch) partsBatch.append(chunk.batch);
   if (chunk.epoch) {
     partsEpoch.append(chunk.epoch);
@@ -145,6 +173,7 @@ let curvesLoaded = false;
 function seeRun(changed) {
   run = changed;
   renderRun();
+  insight.see(run);
   if (curvesLoaded && run.live && !stream.isSubscribed(id)) stream.subscribe(id, Number(page.dataset.lastSeq));
 }
 
@@ -165,7 +194,17 @@ stream.on("hello", async () => {
   }
 });
 
-for (const button of $$("#run-actions button[data-action]")) {
+armedButton($("#run-actions [data-action=delete]"), async () => {
+  try {
+    await api.remove(id);
+    location.assign("/");
+  } catch (err) {
+    setText($("#run-reason"), err.message);
+  }
+});
+$("#edit-settings").href = formLink(run.settings || {});
+
+for (const button of $$("#run-actions button[data-action=cancel], #run-actions button[data-action=rerun]")) {
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
@@ -186,7 +225,7 @@ for (const button of $$("#run-actions button[data-action]")) {
 page.dataset.lastSeq = "-1";
 renderRun();
 // For debugging and the browser tests (e.g. dropping the socket to test reconnecting).
-window.normlab = { stream, charts, history, grids };
+window.normlab = { stream, charts, history, grids, insight };
 
 stream.connect();
 // The charts wait for the stored curves (or their failure) and then draw once, full.

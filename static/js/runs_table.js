@@ -1,31 +1,23 @@
-// The runs table: one row per run, sortable by any column, a checkbox per row to overlay the
-// run's curves in the charts, ★ on the best completed test accuracy for each penalty, and the
-// per-row actions (cancel, delete, run again, open).
+// The runs table: one page of runs as the server lists it (run_row.js), studies folded into one
+// row each (study_row.js) whose runs unfold beneath them, sortable by any column. The server pages
+// and filters (newest first, GET /api/runs); sorting orders the rows of the page shown, an
+// unfolded study's runs staying under their study.
 
-import { el } from "./dom.js";
-import { colorFor, fmtDuration, fmtFixed, fmtPct, lambdaText, num, penaltyName, runLabel, runSeconds } from "./format.js";
-
-const SORT_VALUES = {
-  id: (r) => Number(r.id),
-  status: (r) => r.status || "",
-  penalty: (r) => penaltyName(r),
-  lam: (r) => (r.settings && r.settings.penalty !== "none" ? num(r.settings.lam) : -1),
-  hidden: (r) => num(r.settings && r.settings.hidden),
-  epochs: (r) => num(r.settings && r.settings.epochs),
-  accuracy: (r) => num(r.result && r.result.test_accuracy),
-  loss: (r) => num(r.result && r.result.train_loss),
-  sparsity: (r) => num(r.result && r.result.sparsity),
-  time: (r) => num(runSeconds(r)),
-};
+import { RUN_SORT_VALUES, createRunRow, renderRunRow } from "./run_row.js";
+import { STUDY_SORT_VALUES, createStudyRow, moreRow, renderStudyRow, setExpanded } from "./study_row.js";
 
 export class RunsTable {
-  constructor(table, { onToggle, onAction, emptyNote } = {}) {
+  // handlers: {onToggle(id, on), onAction(action, id), onExpand(studyId, open), studyName(studyId)}
+  constructor(table, { emptyNote, ...handlers }) {
     this.table = table;
     this.tbody = table.tBodies[0];
-    this.onToggle = onToggle || (() => {});
-    this.onAction = onAction || (() => {});
+    this.handlers = {
+      onToggle: () => {}, onAction: () => {}, onExpand: () => {}, studyName: () => "", ...handlers,
+    };
     this.emptyNote = emptyNote;
-    this.rows = new Map(); // id → {tr, run, cells}
+    this.rows = new Map(); // run id → row ({kind: "run", tr, run, cells, parent: study id | null})
+    this.studies = new Map(); // study id → row ({kind: "study", tr, study, open, children: [run ids], more})
+    this.order = []; // the page's items as the server listed them: ["run", id] | ["study", id]
     this.checked = new Set();
     this.sort = { key: "id", dir: -1 };
     for (const th of table.tHead.querySelectorAll("th[data-sort]")) {
@@ -33,12 +25,54 @@ export class RunsTable {
     }
   }
 
-  setRuns(runs) {
-    const seen = new Set(runs.map((r) => String(r.id)));
-    for (const id of [...this.rows.keys()]) if (!seen.has(id)) this.remove(id);
-    for (const run of runs) this.upsert(run, { deferSort: true });
+  // A page: its runs and folded studies (each list newest first). Unfolded studies still on the
+  // page keep their runs.
+  setPage(runs, studies = []) {
+    const studyIds = new Set(studies.map((s) => String(s.id)));
+    for (const id of [...this.studies.keys()]) if (!studyIds.has(id)) this.removeStudy(id);
+    const runIds = new Set(runs.map((r) => String(r.id)));
+    for (const [id, row] of [...this.rows]) if (row.parent === null && !runIds.has(id)) this.remove(id);
+    for (const run of runs) this.put(run, null);
+    for (const study of studies) this.putStudy(study);
+    // Server order: each study where its newest run would stand among the runs.
+    const items = [...runs.map((r) => [Number(r.id), ["run", String(r.id)]]),
+      ...studies.map((s) => [Number(s.newest_run), ["study", String(s.id)]])];
+    this.order = items.sort((a, b) => b[0] - a[0]).map(([, item]) => item);
     this.resort();
-    this.markBest();
+  }
+
+  // An unfolded study's runs (those matching the filters, newest first) and how many match in all.
+  setChildren(studyId, runs, total, onMore) {
+    const study = this.studies.get(String(studyId));
+    if (!study) return;
+    const ids = runs.map((r) => String(r.id));
+    for (const id of study.children) if (!ids.includes(id)) this.remove(id);
+    for (const run of runs) this.put(run, String(studyId));
+    study.children = ids;
+    if (study.more) study.more.remove();
+    study.more = moreRow(study, ids.length, total, onMore);
+    setExpanded(study, true);
+    this.resort();
+  }
+
+  collapse(studyId) {
+    const study = this.studies.get(String(studyId));
+    if (!study) return;
+    for (const id of study.children) this.remove(id);
+    study.children = [];
+    if (study.more) study.more.remove();
+    study.more = null;
+    setExpanded(study, false);
+    this.resort();
+  }
+
+  isOpen(studyId) {
+    const study = this.studies.get(String(studyId));
+    return !!(study && study.open);
+  }
+
+  openStudies() {
+    return [...this.studies.values()].filter((s) => s.open).map((s) => s.study.id);
   }
 
   get(id) {
@@ -50,29 +84,49 @@ export class RunsTable {
     return [...this.rows.values()].map((row) => row.run);
   }
 
-  upsert(run, { deferSort = false } = {}) {
-    const key = String(run.id);
-    let row = this.rows.get(key);
-    const isNew = !row;
-    if (isNew) {
-      row = this.create(run);
-      this.rows.set(key, row);
-      this.tbody.append(row.tr);
-    }
-    const statusChanged = isNew || row.run.status !== run.status;
-    row.run = run;
-    this.render(row, statusChanged);
-    if (!deferSort) {
-      this.resort();
-      this.markBest();
-    }
-    this.refreshEmpty();
-    return isNew;
+  // A run's new view (a notice, a frame, an action's answer), for a row the table has; false if none.
+  update(run, { deferSort = false } = {}) {
+    const row = this.rows.get(String(run.id));
+    if (!row) return false;
+    this.put(run, row.parent);
+    if (!deferSort) this.resort();
+    return true;
   }
 
-  setLastSeq(id, seq) {
-    const row = this.rows.get(String(id));
-    if (row) row.tr.dataset.lastSeq = String(seq);
+  // A run new to the page (launched meanwhile): at the top, as the newest.
+  prepend(run) {
+    this.put(run, null);
+    this.order.unshift(["run", String(run.id)]);
+    this.resort();
+  }
+
+  put(run, parent) {
+    const key = String(run.id);
+    let row = this.rows.get(key);
+    if (!row) {
+      row = createRunRow(run, this.checked.has(key), this.handlers);
+      this.rows.set(key, row);
+      this.tbody.append(row.tr);
+    } else if (run.best === undefined) {
+      // Notices carry no ★ (it depends on other runs): the row keeps the last page's until the next.
+      run = { ...run, best: row.run.best, best_among: row.run.best_among };
+    }
+    row.parent = parent;
+    row.run = run;
+    row.tr.classList.toggle("child", parent !== null);
+    renderRunRow(row);
+  }
+
+  putStudy(study) {
+    const key = String(study.id);
+    let row = this.studies.get(key);
+    if (!row) {
+      row = createStudyRow(study, this.handlers);
+      this.studies.set(key, row);
+      this.tbody.append(row.tr);
+    }
+    row.study = study;
+    renderStudyRow(row);
   }
 
   remove(id) {
@@ -80,10 +134,29 @@ export class RunsTable {
     const row = this.rows.get(key);
     if (!row) return;
     row.tr.remove();
+    if (row.note) row.note.remove();
     this.rows.delete(key);
-    this.checked.delete(key);
-    this.markBest();
+    this.order = this.order.filter(([kind, item]) => !(kind === "run" && item === key));
+    const study = row.parent !== null && this.studies.get(row.parent);
+    if (study) study.children = study.children.filter((c) => c !== key);
     this.refreshEmpty();
+  }
+
+  removeStudy(id) {
+    const row = this.studies.get(String(id));
+    if (!row) return;
+    for (const child of row.children) this.remove(child);
+    if (row.more) row.more.remove();
+    row.tr.remove();
+    this.studies.delete(String(id));
+  }
+
+  // The Study column again, once the studies' names are known.
+  rerenderStudies() {
+    for (const row of this.rows.values()) {
+      row.studyKey = null;
+      renderRunRow(row);
+    }
   }
 
   setChecked(id, on) {
@@ -97,147 +170,9 @@ export class RunsTable {
     }
   }
 
-  create(run) {
-    const id = String(run.id);
-    const check = el("input", { type: "checkbox", id: `show-${id}`, "aria-label": `Show run ${id} in the charts` });
-    check.checked = this.checked.has(id);
-    check.addEventListener("change", () => this.onToggle(id, check.checked));
-    const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
-    swatch.style.setProperty("--run-color", colorFor(run.id));
-    const link = el("a", { href: `/runs/${id}`, text: `#${id}` });
-    const cells = {
-      check,
-      id: el("td", { class: "col-id", "data-col": "id" }, swatch, link, " ", el("span", { class: "run-label-cell" })),
-      status: el("td", { "data-col": "status" }),
-      penalty: el("td", { "data-col": "penalty" }),
-      lam: el("td", { class: "num", "data-col": "lam" }),
-      hidden: el("td", { class: "num", "data-col": "hidden" }),
-      epochs: el("td", { class: "num", "data-col": "epochs" }),
-      accuracy: el("td", { class: "num", "data-col": "accuracy" }),
-      loss: el("td", { class: "num", "data-col": "loss" }),
-      sparsity: el("td", { class: "num", "data-col": "sparsity" }),
-      time: el("td", { class: "num", "data-col": "time" }),
-      actions: el("td", { class: "col-actions", "data-col": "actions" }),
-    };
-    const tr = el("tr", { "data-run": id, "data-last-seq": "-1" },
-      el("td", { class: "col-select" }, check),
-      cells.id, cells.status, cells.penalty, cells.lam, cells.hidden, cells.epochs,
-      cells.accuracy, cells.loss, cells.sparsity, cells.time, cells.actions);
-    return { tr, run, cells };
-  }
-
-  render(row, statusChanged) {
-    const { run, cells, tr } = row;
-    const s = run.settings || {};
-    const r = run.result || {};
-    tr.dataset.status = run.status;
-    tr.title = runLabel(run);
-    // The run's label when it says more than the penalty columns (a label someone typed, a study's seed).
-    const labelCell = cells.id.querySelector(".run-label-cell");
-    const label = run.label && run.label !== runLabel({ settings: run.settings }) ? run.label : "";
-    if (labelCell.textContent !== label) labelCell.textContent = label;
-    cells.status.replaceChildren(el("span", { class: `status status-${run.status}`, text: run.status }));
-    if (run.reason && run.status !== "completed") {
-      cells.status.append(el("span", { class: "reason", text: run.reason }));
-    }
-    cells.penalty.textContent = penaltyName(run);
-    cells.lam.textContent = lambdaText(run);
-    cells.hidden.textContent = s.hidden ?? "—";
-    cells.epochs.textContent = s.epochs ?? "—";
-    this.renderAccuracy(row);
-    cells.loss.textContent = fmtFixed(r.train_loss, 4);
-    cells.sparsity.textContent = Number.isFinite(num(r.sparsity)) ? fmtPct(r.sparsity, 1) : "—";
-    cells.time.textContent = fmtDuration(runSeconds(run));
-    tr.classList.toggle("live", !!run.live);
-    if (statusChanged) this.renderActions(row);
-  }
-
-  renderAccuracy(row) {
-    const r = row.run.result || {};
-    const cell = row.cells.accuracy;
-    const acc = num(r.test_accuracy);
-    cell.replaceChildren();
-    if (row.best) {
-      cell.append(el("span", { class: "star", "aria-hidden": "true", text: "★ " }),
-        el("span", { class: "visually-hidden", text: `best for ${penaltyName(row.run)}: ` }));
-    }
-    cell.append(el("span", { class: "acc", text: Number.isFinite(acc) ? fmtPct(acc, 2) : "—" }));
-    cell.title = row.best ? `Best completed test accuracy among ${penaltyName(row.run)} runs` : "";
-    if (row.run.live && Number.isFinite(acc)) cell.title = "latest epoch (still running)";
-  }
-
-  renderActions(row) {
-    const { run, cells } = row;
-    const id = String(run.id);
-    const buttons = [];
-    if (run.live) buttons.push(this.button("Cancel", "cancel", id, `Cancel run ${id}`));
-    buttons.push(this.button("Run again", "rerun", id, `Run ${id} again with the same settings`));
-    if (!run.live) buttons.push(this.deleteButton(id));
-    buttons.push(el("a", { class: "button small", href: `/runs/${id}`, "aria-label": `Open run ${id}`, text: "Open" }));
-    cells.actions.replaceChildren(...buttons);
-  }
-
-  button(text, action, id, label) {
-    const b = el("button", { type: "button", class: "button small", "data-action": action, "aria-label": label, text });
-    b.addEventListener("click", async () => {
-      b.disabled = true;
-      try {
-        await this.onAction(action, id);
-      } finally {
-        b.disabled = false;
-      }
-    });
-    return b;
-  }
-
-  // Deleting asks once more on the button itself (no modal dialog): the first click arms it.
-  deleteButton(id) {
-    const b = el("button", { type: "button", class: "button small danger", "data-action": "delete",
-      "aria-label": `Delete run ${id}`, text: "Delete" });
-    let armed = null;
-    b.addEventListener("click", async () => {
-      if (!armed) {
-        b.textContent = "Confirm delete";
-        b.classList.add("armed");
-        armed = setTimeout(() => {
-          armed = null;
-          b.textContent = "Delete";
-          b.classList.remove("armed");
-        }, 4000);
-        return;
-      }
-      clearTimeout(armed);
-      armed = null;
-      b.disabled = true;
-      try {
-        await this.onAction("delete", id);
-      } finally {
-        b.disabled = false;
-        b.textContent = "Delete";
-        b.classList.remove("armed");
-      }
-    });
-    return b;
-  }
-
-  // ★ the best completed test accuracy for each penalty.
-  markBest() {
-    const best = new Map();
-    for (const row of this.rows.values()) {
-      const acc = num(row.run.result && row.run.result.test_accuracy);
-      if (row.run.status !== "completed" || !Number.isFinite(acc)) continue;
-      const p = penaltyName(row.run);
-      if (!best.has(p) || acc > best.get(p).acc) best.set(p, { acc, row });
-    }
-    const winners = new Set([...best.values()].map((b) => b.row));
-    for (const row of this.rows.values()) {
-      const isBest = winners.has(row);
-      if (isBest !== !!row.best) {
-        row.best = isBest;
-        row.tr.classList.toggle("best", isBest);
-        this.renderAccuracy(row);
-      }
-    }
+  setLastSeq(id, seq) {
+    const row = this.rows.get(String(id));
+    if (row) row.tr.dataset.lastSeq = String(seq);
   }
 
   sortBy(key) {
@@ -246,33 +181,49 @@ export class RunsTable {
     this.resort();
   }
 
-  resort() {
+  // Order the page's items by the chosen column (missing values last either way, then newest
+  // first), each unfolded study followed by its runs in the same order.
+  compare(a, b) {
     const { key, dir } = this.sort;
-    const value = SORT_VALUES[key] || SORT_VALUES.id;
-    const rows = [...this.rows.values()];
-    rows.sort((a, b) => {
-      const va = value(a.run);
-      const vb = value(b.run);
-      const missingA = typeof va === "number" && Number.isNaN(va);
-      const missingB = typeof vb === "number" && Number.isNaN(vb);
-      if (missingA !== missingB) return missingA ? 1 : -1; // missing values last either way
-      let c = 0;
-      if (typeof va === "number" && typeof vb === "number") c = va - vb;
-      else c = String(va).localeCompare(String(vb));
-      return c * dir || (Number(b.run.id) - Number(a.run.id));
-    });
+    const value = (item) => (item.kind === "run" ? (RUN_SORT_VALUES[key] || RUN_SORT_VALUES.id)(item.run)
+      : (STUDY_SORT_VALUES[key] || (() => NaN))(item.study));
+    const va = value(a);
+    const vb = value(b);
+    const missingA = typeof va === "number" && Number.isNaN(va);
+    const missingB = typeof vb === "number" && Number.isNaN(vb);
+    if (missingA !== missingB) return missingA ? 1 : -1;
+    let c = 0;
+    if (typeof va === "number" && typeof vb === "number") c = va - vb;
+    else c = String(va).localeCompare(String(vb));
+    const newest = (item) => Number(item.kind === "run" ? item.run.id : item.study.newest_run);
+    return c * dir || newest(b) - newest(a);
+  }
+
+  resort() {
+    const byCompare = (a, b) => this.compare(a, b);
+    const top = this.order.map(([kind, id]) => (kind === "run" ? this.rows.get(id) : this.studies.get(id))).filter(Boolean);
+    const trs = [];
+    const rowTrs = (row) => (row.note ? [row.tr, row.note] : [row.tr]); // a run's row and its reason's
+    for (const item of top.sort(byCompare)) {
+      trs.push(...(item.kind === "run" ? rowTrs(item) : [item.tr]));
+      if (item.kind !== "study" || !item.open) continue;
+      const children = item.children.map((id) => this.rows.get(id)).filter(Boolean).sort(byCompare);
+      trs.push(...children.flatMap(rowTrs));
+      if (item.more) trs.push(item.more);
+    }
     // Only move rows that are out of place, so focus inside the table is kept.
-    rows.forEach((row, i) => {
-      if (this.tbody.children[i] !== row.tr) this.tbody.insertBefore(row.tr, this.tbody.children[i] || null);
+    trs.forEach((tr, i) => {
+      if (this.tbody.children[i] !== tr) this.tbody.insertBefore(tr, this.tbody.children[i] || null);
     });
+    while (this.tbody.children.length > trs.length) this.tbody.lastElementChild.remove();
     for (const th of this.table.tHead.querySelectorAll("th[data-sort]")) {
-      if (th.dataset.sort === key) th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending");
+      if (th.dataset.sort === this.sort.key) th.setAttribute("aria-sort", this.sort.dir > 0 ? "ascending" : "descending");
       else th.removeAttribute("aria-sort");
     }
+    this.refreshEmpty();
   }
 
   refreshEmpty() {
-    if (this.emptyNote) this.emptyNote.hidden = this.rows.size > 0;
+    if (this.emptyNote) this.emptyNote.hidden = this.rows.size + this.studies.size > 0;
   }
 }
-

@@ -1,6 +1,7 @@
 // On every page: the footer says which executor trains the runs (GET /api/status: "executor",
 // and "scheduler" / "workers" when present), how many runs it takes at once and the two queues
-// (runs launched on their own, and study runs, each with its own limit).
+// (runs launched on their own, and study runs, each with its own limit). A page with a socket
+// looks again when runs change (followRuns); others now and then.
 
 import { api } from "./api.js";
 import { setText } from "./dom.js";
@@ -37,8 +38,26 @@ async function showStatus() {
   }
 }
 
+const FOLLOW_GAP_MS = 1000;
+const POLL_MS = 15000;
+let pending = null;
+let followed = false;
+
+// The queues change when runs are created, start or end, which the page's socket says: look again
+// then (at most once a second), so the counts are never more than a second old.
+export function followRuns(stream) {
+  followed = true;
+  const soon = () => {
+    if (!pending) pending = setTimeout(() => { pending = null; showStatus(); }, FOLLOW_GAP_MS);
+  };
+  stream.on("run", soon);
+  stream.on("run_deleted", soon);
+  stream.on("runs", soon);
+  stream.on("hello", soon);
+}
+
 showStatus();
-// The queue changes: look again now and then while the page is visible.
+// A page without a socket: look again now and then while it is visible.
 setInterval(() => {
-  if (document.visibilityState === "visible") showStatus();
-}, 15000);
+  if (document.visibilityState === "visible" && !followed) showStatus();
+}, POLL_MS);

@@ -7,8 +7,8 @@
 
 import { api, ApiError } from "./api.js";
 import { $, $$, el, readJson, setText } from "./dom.js";
-import { parseControl, showFieldError } from "./form.js";
-import { describeSpec, fmtDate, fmtG, penaltyLabel } from "./format.js";
+import { parseControl, showFieldError, watchAvailability } from "./form.js";
+import { describeSpec, fmtDate, fmtG, penaltyLabel, plural } from "./format.js";
 import { logRange, parseLambdaList } from "./lambdas.js";
 import { pageStream } from "./page.js";
 import { limits, settingSpec, settingSpecs } from "./schema.js";
@@ -171,15 +171,20 @@ function syncVisibility() {
 }
 
 function showPlan() {
-  const { plan } = collect();
-  const parts = plan.penalties.map((p) => (p === "none" ? "none" : `${penaltyLabel(p)} × ${new Set(plan.lambdas[p] || []).size} λ`));
-  const text = plan.runs
-    ? `${plan.settings} setting${plan.settings === 1 ? "" : "s"} (${parts.join(", ")}) × ${plan.seeds} seed${plan.seeds === 1 ? "" : "s"} = ${plan.runs} run${plan.runs === 1 ? "" : "s"}`
-    : "";
+  const { plan, errors } = collect();
   const node = $("#study-plan");
-  setText(node, plan.runs > LIMITS.study_max_runs ? `${text} — at most ${LIMITS.study_max_runs} runs are allowed` : text);
-  node.classList.toggle("error", plan.runs > LIMITS.study_max_runs);
-  node.dataset.runs = String(plan.runs);
+  // Without valid λ values the count would be wrong ("L1 × 0 λ"): say what it waits for instead.
+  const lamError = errors.some(([field]) => field === "lams" || field === "lam_range");
+  const parts = plan.penalties.map((p) => (p === "none" ? "none" : `${penaltyLabel(p)} × ${new Set(plan.lambdas[p] || []).size} λ`));
+  const text = lamError && plan.penalties.some((p) => p !== "none")
+    ? "The plan appears once the λ values are valid."
+    : plan.runs
+      ? `${plan.settings} setting${plan.settings === 1 ? "" : "s"} (${parts.join(", ")}) × ${plural(plan.seeds, "seed")} = ${plural(plan.runs, "run")}`
+      : "";
+  const tooMany = !lamError && plan.runs > LIMITS.study_max_runs;
+  setText(node, tooMany ? `${text} — at most ${LIMITS.study_max_runs} runs are allowed` : text);
+  node.classList.toggle("error", tooMany);
+  node.dataset.runs = String(lamError ? 0 : plan.runs);
 }
 
 function setValue(control, value) {
@@ -208,14 +213,14 @@ function applyPreset(key) {
     setValue($("#st-lams"), preset.lams.map((v) => fmtG(v, 6)).join(", "));
   }
   setValue($("#st-seeds"), preset.seeds || 1);
-  // Shared settings: the seed setup (the schema's defaults) plus what the preset says.
+  // Shared settings: the reference setup (the schema's defaults) plus what the preset says.
   for (const s of settingSpecs()) {
     const control = form.querySelector(`#s-${CSS.escape(s.name)}`);
     if (control) setValue(control, (preset.settings || {})[s.name] ?? s.default);
   }
   syncVisibility();
   showPlan();
-  say(`Filled in "${preset.name}" at the seed setup; change anything before launching.`);
+  say(`Filled in "${preset.name}" at the reference setup; change anything before launching.`);
 }
 
 let busy = false;
@@ -265,15 +270,22 @@ form.addEventListener("submit", (event) => {
   event.preventDefault();
   submit();
 });
+// A "Not launched: … need fixing" goes once the last wrong value was changed.
+function edited(target) {
+  clearErrorOf(target);
+  if (statusLine.classList.contains("error") && !form.querySelector("[aria-invalid='true']")) say("");
+}
+
 form.addEventListener("input", (event) => {
-  clearErrorOf(event.target);
+  edited(event.target);
   showPlan();
 });
 form.addEventListener("change", (event) => {
-  clearErrorOf(event.target);
+  edited(event.target);
   syncVisibility();
   showPlan();
 });
+watchAvailability($("#s-dataset"));
 for (const button of $$("[data-preset]")) button.addEventListener("click", () => applyPreset(button.dataset.preset));
 syncVisibility();
 showPlan();

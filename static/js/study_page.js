@@ -10,8 +10,11 @@
 import { api } from "./api.js";
 import { TradeoffChart } from "./charts/tradeoff.js";
 import { $, el, readJson, setText } from "./dom.js";
-import { describeSpec, fmtDuration, fmtG, fmtPct, fmtPoints, num, penaltyLabel, runSeconds } from "./format.js";
+import { describeSpec, fmtAccuracy, fmtDuration, fmtG, fmtLambda, fmtPoints, fmtSparsity, num, penaltyLabel, runSeconds } from "./format.js";
+import { StudyInsight } from "./insight/study_insight.js";
 import { pageStream } from "./page.js";
+import { mountRecipe } from "./recipe_marks.js";
+import { StudyActions } from "./study_actions.js";
 
 const initial = readJson("study-data");
 const studyId = initial.id;
@@ -26,7 +29,18 @@ const charts = [
   new TradeoffChart($("#tradeoff-l2"), "l2_norm", { compact: true }),
 ];
 
+const recipe = mountRecipe(charts[0]); // a recipe's verdicts, and its published values on the accuracy chart
+
 let study = null;
+// The insight views; a study it asks for (a new effect for the seeds needed) is shown like any other.
+const insight = new StudyInsight(studyId, {
+  onStudy: (answer) => {
+    study = answer;
+    render();
+  },
+});
+const actions = new StudyActions({ studyId, cancelButton: $("#study-cancel"), deleteButton: $("#study-delete"),
+  status: $("#study-actions-status"), onCancelled: () => requestRefresh(0) });
 const ticked = new Set();
 const runRows = new Map(); // id → {tr, cells}
 const settingRows = new Map(); // key → {tr, cells}
@@ -78,14 +92,12 @@ function renderVerdict() {
 
 // When no penalty is best: the best penalized setting (the API's best_penalized), and whether its
 // shortfall is larger than the seed-to-seed spread.
-const POINTS = { unit: "points" };
-
 function describePenalized(top) {
   const judged = top.exceeds_spread === null
     ? "one seed: no spread to judge by"
-    : `${top.exceeds_spread ? "larger" : "not larger"} than the seed-to-seed spread (±${fmtPoints(top.spread, POINTS)})`;
-  return `Best with a penalty: ${penaltyLabel(top.penalty)} λ=${fmtG(top.lam, 3)} at ${fmtPct(top.accuracy, 2)}, ` +
-    `${top.difference >= 0 ? "+" : "−"}${fmtPoints(Math.abs(top.difference), POINTS)} against no penalty, ${judged}.`;
+    : `${top.exceeds_spread ? "larger" : "not larger"} than the seed-to-seed spread (±${fmtPoints(top.spread)})`;
+  return `Best with a penalty: ${penaltyLabel(top.penalty)} λ=${fmtLambda(top.lam)} at ${fmtAccuracy(top.accuracy)}, ` +
+    `${fmtPoints(top.difference, { sign: true })} against no penalty, ${judged}.`;
 }
 
 // A link to compare the weights of the best setting (the best penalized one when no penalty is
@@ -95,7 +107,7 @@ function renderPairLink(pair) {
   holder.hidden = !pair;
   if (!pair) return;
   holder.replaceChildren(el("a", { href: `/compare?runs=${pair.baseline},${pair.run}`, id: "compare-best",
-    text: `Compare the weights: no penalty (run #${pair.baseline}) vs ${penaltyLabel(pair.penalty)} λ=${fmtG(pair.lam, 3)} ` +
+    text: `Compare the weights: no penalty (run #${pair.baseline}) vs ${penaltyLabel(pair.penalty)} λ=${fmtLambda(pair.lam)} ` +
       `(run #${pair.run}), seed ${pair.seed}` }));
 }
 
@@ -139,10 +151,10 @@ function renderSettings() {
     entry.tr.classList.toggle("best", isBest);
     entry.tr.dataset.finished = String(n);
     setText(entry.cells.penalty, `${isBest ? "★ " : ""}${penaltyLabel(row.penalty)}`);
-    setText(entry.cells.lam, row.penalty === "none" ? "—" : fmtG(row.lam, 3));
+    setText(entry.cells.lam, row.penalty === "none" ? "—" : fmtLambda(row.lam));
     setText(entry.cells.runs, n === row.runs ? String(n) : `${n} of ${row.runs}${row.live ? ` (${row.live} to go)` : ""}`);
-    setText(entry.cells.accuracy, meanSd(m.test_accuracy, (v) => fmtPct(v, 2)));
-    setText(entry.cells.sparsity, meanSd(m.sparsity, (v) => fmtPct(v, 1)));
+    setText(entry.cells.accuracy, meanSd(m.test_accuracy, fmtAccuracy));
+    setText(entry.cells.sparsity, meanSd(m.sparsity, fmtSparsity));
     setText(entry.cells.l1, meanSd(m.l1_norm, (v) => fmtG(v, 4)));
     setText(entry.cells.l2, meanSd(m.l2_norm, (v) => fmtG(v, 3)));
     setText(entry.cells.gap, meanSd(m.gap, (v) => fmtPoints(v)));
@@ -202,10 +214,10 @@ function renderRuns() {
     const p = run.progress || {};
     cells.status.title = run.status === "running" && p.total_steps ? `epoch ${p.current_epoch}/${p.epochs}` : "";
     setText(cells.penalty, penaltyLabel(run.settings.penalty));
-    setText(cells.lam, run.settings.penalty === "none" ? "—" : fmtG(run.settings.lam, 3));
+    setText(cells.lam, run.settings.penalty === "none" ? "—" : fmtLambda(run.settings.lam));
     setText(cells.seed, String(run.settings.seed));
-    setText(cells.accuracy, run.live && !Number.isFinite(num(r.test_accuracy)) ? "…" : fmtPct(r.test_accuracy, 2));
-    setText(cells.sparsity, Number.isFinite(num(r.sparsity)) ? fmtPct(r.sparsity, 1) : "—");
+    setText(cells.accuracy, run.live && !Number.isFinite(num(r.test_accuracy)) ? "…" : fmtAccuracy(r.test_accuracy));
+    setText(cells.sparsity, Number.isFinite(num(r.sparsity)) ? fmtSparsity(r.sparsity) : "—");
     setText(cells.dead, Number.isFinite(num(r.dead_units)) ? String(r.dead_units) : "—");
     setText(cells.time, fmtDuration(runSeconds(run)));
   });
@@ -259,7 +271,7 @@ async function refresh() {
   inFlight = true;
   lastStart = performance.now();
   try {
-    study = await api.getStudy(studyId);
+    study = await api.getStudy(studyId, insight.effect());
     render();
     setText($("#study-status"), "");
   } catch (err) {
@@ -280,7 +292,10 @@ function render() {
   const live = (study.runs || []).filter((r) => r.live).length;
   page.dataset.runs = String((study.runs || []).length);
   page.dataset.live = String(live);
+  recipe.update(study);
   for (const chart of charts) chart.set(study, live > 0);
+  insight.render(study, live > 0);
+  actions.update(study);
 }
 
 const stream = pageStream();
@@ -295,4 +310,4 @@ stream.connect();
 setText($("#study-spec"), describeSpec(initial.spec));
 refresh();
 
-window.normlab = { stream, charts, refresh: () => refresh() };
+window.normlab = { stream, charts, insight, refresh: () => refresh() };

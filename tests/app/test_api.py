@@ -44,7 +44,9 @@ def test_run_completes_with_metrics_and_result(client):
 
 
 @pytest.mark.parametrize("body, field, message", [
-    ({"hidden": 0}, "hidden", "must be from 1 to 4096, got 0"),
+    ({"hidden": -1}, "hidden", "must be from 0 to 4096, got -1"),
+    ({"noise_features": 10_001}, "noise_features", "must be from 0 to 10000, got 10001"),
+    ({"test_split": "train"}, "test_split", "must be one of test, validation"),
     ({"lr": "fast"}, "lr", "must be a number, got str"),
     ({"penalty": "l3"}, "penalty", "must be one of none, l1, l2, elastic"),
     ({"epochs": 1.5}, "epochs", "must be a whole number"),
@@ -144,7 +146,7 @@ def test_runs_list_and_csv(client):
 def test_schema_lists_every_setting_with_range(client):
     schema = client.get("/api/schema").get_json()
     by_name = {s["name"]: s for s in schema["settings"]}
-    assert by_name["hidden"]["min"] == 1 and by_name["hidden"]["max"] == 4096 and by_name["hidden"]["default"] == 200
+    assert by_name["hidden"]["min"] == 0 and by_name["hidden"]["max"] == 4096 and by_name["hidden"]["default"] == 200
     assert by_name["penalty"]["choices"] == ["none", "l1", "l2", "elastic"]
     assert schema["comparison_lambdas"] == {"l1": 1e-4, "l2": 0.01}
 

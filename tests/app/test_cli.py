@@ -31,7 +31,7 @@ def test_train_json_lines(capsys):
 def test_train_text_prints_one_line_per_epoch(capsys):
     assert main(["train", *SMALL, "--regular", "l1(lambd=1e-4)", "--optimizer", "sgd(lr=0.2)"]) == 0
     out = capsys.readouterr().out
-    assert "L1 λ=0.0001" in out
+    assert "L1 λ=1e-4" in out
     assert out.count("[Epoch ") == 2 and "[Epoch 2/2] loss" in out and "test acc" in out
     assert "done: test accuracy" in out
 
@@ -45,9 +45,12 @@ def test_regular_spec_is_parsed_not_evaluated(capsys):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--hidden", "0"], "--hidden: must be from 1 to 4096, got 0"),
+    (["--hidden", "-1"], "--hidden: must be from 0 to 4096, got -1"),
+    (["--noise-features", "10001"], "--noise-features: must be from 0 to 10000, got 10001"),
     (["--lr", "nan"], "--lr: must be a finite number"),
     (["--penalty", "l2"], "--lam is required with --penalty l2"),
+    (["--lam", "0.01"], "--lam: is only used with a penalty: add --penalty"),  # not a run without one
+    (["--penalty", "l1", "--lam", "0.01", "--lam-l2", "0.1"], "--lam-l2: is only used with the elastic net"),
     (["--regular", "l3(lambd=1)"], "--regular: unknown name 'l3'"),
     (["--regular", "l2(lambd=0.1)", "--penalty", "l1"], "either --regular or --penalty"),
     (["--optimizer", "adam(lr=0.1)"], "--optimizer: unknown name 'adam'"),
@@ -70,7 +73,7 @@ def test_compare_prints_the_three_settings(capsys):
     assert main(["compare", *SMALL]) == 0
     out = capsys.readouterr().out
     table = out[out.rindex("penalty"):]
-    assert "none" in table and "L2 λ=0.01" in table and "L1 λ=0.0001" in table
+    assert "none" in table and "L2 λ=0.01" in table and "L1 λ=1e-4" in table
     assert table.count("done") == 3
 
 

@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app import create_app
@@ -18,7 +19,7 @@ from app.cli import main
 from app.config import ServerConfig
 from app.executors import ExecutorError, ProcessExecutor, ThreadExecutor, WorkerLost, make_executor
 from app.executors.cluster import check_scheduler_address
-from app.executors.process import usable_cores
+from app.cores import usable_cores
 from app.executors.remote import BackgroundSender, EventBatcher, InOrder, OutOfOrder, RemoteTraceback
 from engine import ConfigError, RunConfig, train
 from engine.data import DataError
@@ -137,7 +138,7 @@ def test_the_factory_makes_the_executor_the_config_names(tmp_path):
     assert isinstance(thread, ThreadExecutor)
     process = make_executor(ServerConfig(tmp_path / "db.sqlite", workers=3, data_dir=str(tmp_path)), None)
     assert isinstance(process, ProcessExecutor) and process.describe() == {
-        "executor": "process", "processes": 0, "cores": [], "running": []}
+        "executor": "process", "processes": 0, "cores": [], "running": [], "summary": process.summary()}
     process.close()
 
 
@@ -341,3 +342,63 @@ def test_a_study_trains_two_runs_at_once_each_on_its_own_core_and_a_lone_run_get
         if running:  # (it may have finished meanwhile on a fast machine)
             assert running[0]["cores"] == cores and _thread_cores(running[0]["pid"]) == {frozenset(cores)}
         _post(f"{url}/api/runs/{study['runs'][1]}/cancel")
+
+
+def test_each_executor_says_in_a_sentence_how_runs_train(tmp_path):
+    pinned = len(usable_cores()) >= 2
+    two = ProcessExecutor(tmp_path, workers=2)
+    one = ProcessExecutor(tmp_path, workers=1, pin=False)
+    try:
+        assert two.summary() == ("2 runs at a time, each in its own process"
+                                 + (", kept to its share of the cores" if pinned else "") + "; a run alone uses every core")
+        assert one.summary() == "1 run at a time, in its own process; a run alone uses every core"
+    finally:
+        two.close()
+        one.close()
+    assert ThreadExecutor(None, 2).describe()["summary"] == "2 runs at a time, in threads of the server's own process"
+
+
+def fake_mnist(directory: Path) -> None:
+    """An mnist.npz that passes MNIST's checks (its label counts and first labels), blank images."""
+    from engine.data.verify import MNIST_SPEC
+
+    first = np.array(MNIST_SPEC.first_train_labels)
+    rest = np.repeat(np.arange(10), np.array(MNIST_SPEC.train_counts) - np.bincount(first, minlength=10))
+    np.savez(directory / "mnist.npz", x_train=np.zeros((60000, 28, 28), np.uint8), y_train=np.concatenate([first, rest]),
+             x_test=np.zeros((10000, 28, 28), np.uint8), y_test=np.repeat(np.arange(10), MNIST_SPEC.test_counts))
+
+
+def test_a_run_process_loads_the_datasets_to_preload_before_its_first_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # the run process finds no apt-get: offline
+    fake_mnist(tmp_path)
+    heard = []
+    executor = ProcessExecutor(tmp_path, workers=1, pin=False, preload=("mnist", "fashion-mnist"),
+                               report=lambda *message: heard.append(message))
+    try:
+        executor.prepare()  # returns once the child has them (or has failed to get them)
+        assert ("mnist", f"mnist ready: 60000 train / 10000 test (file {tmp_path / 'mnist.npz'})", 1.0) in heard
+        failed = [m for m in heard if m[1].startswith("failed:")]
+        assert [m[0] for m in failed] == ["fashion-mnist"] and "could not load fashion-mnist" in failed[0][1]
+        (tmp_path / "mnist.npz").unlink()  # a run that had to load it now would fail
+        done = executor.run(RunConfig(dataset="mnist", train_size=100, epochs=1, hidden=8), lambda e: None,
+                            lambda: False)
+        assert done.kind == "done"
+    finally:
+        executor.close()
+
+
+def test_of_run_processes_loading_alike_one_tells_the_steps(tmp_path):
+    heard = []
+    executor = ProcessExecutor(tmp_path, workers=2, pin=False, preload=("synthetic",),
+                               report=lambda *message: heard.append(message))
+    try:
+        workers = [threading.Thread(target=executor.prepare) for _ in range(2)]  # as the job manager's two
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        assert len(executor._children) == 2
+        assert [m[1] for m in heard] == ["generating the synthetic dataset",
+                                         "synthetic ready: 60000 train / 10000 test (generated (seed 0))"]
+    finally:
+        executor.close()

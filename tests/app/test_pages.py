@@ -8,7 +8,8 @@ from app.pages import module_graph
 
 from .conftest import TINY, wait_finished
 
-ENTRIES = {"/": "js/dashboard.js", "/studies": "js/studies.js", "/compare?runs=1": "js/compare_page.js"}
+ENTRIES = {"/": "js/dashboard.js", "/studies": "js/studies.js", "/compare?runs=1": "js/compare_page.js",
+           "/recipes": "js/recipes_page.js"}
 
 
 def relative_imports(root: Path, path: str) -> list[str]:

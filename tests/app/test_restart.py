@@ -1,4 +1,5 @@
 """What a restart keeps: finished runs and curves, running runs become interrupted, queued runs run."""
+import json
 import sqlite3
 import subprocess
 import sys
@@ -64,3 +65,32 @@ def test_corrupt_database_gives_a_clear_startup_error(tmp_path):
     result = _serve(db)
     assert result.returncode == 1
     assert "cannot use the database" in result.stderr and "Traceback" not in result.stderr
+
+
+def _shape(db):
+    """Each table's columns (generated ones too) and each index's definition."""
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        columns = {t: conn.execute(f"PRAGMA table_xinfo({t})").fetchall() for t in tables}
+        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+        return columns, indexes, conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def test_a_version_1_database_is_migrated_and_its_runs_listed_filtered_and_starred(tmp_path, make_app):
+    from pathlib import Path
+
+    old = tmp_path / "normlab.sqlite"
+    with sqlite3.connect(old) as conn:
+        conn.executescript((Path(__file__).parent / "schema_v1.sql").read_text())
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO runs (created, status, label, settings, result) VALUES (1, 'completed', 'old', ?, ?)",
+                     (json.dumps(_settings()), json.dumps({"test_accuracy": 0.5})))
+    client = make_app().test_client()
+    answer = client.get("/api/runs?dataset=synthetic&status=completed").get_json()
+    assert [(r["label"], r["best"]) for r in answer["runs"]] == [("old", True)]
+    client.application.extensions["normlab"].shutdown()
+    new = tmp_path / "new.sqlite"
+    store = Store(new)
+    store.initialize()
+    store.close()
+    assert _shape(old) == _shape(new) and _shape(new)[2] == SCHEMA_VERSION == 4

@@ -19,7 +19,8 @@ def test_schema_names_the_penalties_the_limits_and_the_threshold(make_app):
     choices = next(s for s in schema["settings"] if s["name"] == "penalty")["choices"]
     assert [p["name"] for p in schema["penalties"]] == choices
     assert schema["limits"] == {"label_max": 100, "study_max_runs": 300, "seeds_max": 10, "lams_max": 20, "lam_min": 0,
-                                "lam_max": 10, "compare_max": 12, "queue_limit": 7, "study_queue_limit": 40}
+                                "lam_max": 10, "compare_max": 12, "runs_page_max": 500, "queue_limit": 7,
+                                "study_queue_limit": 40}
     assert schema["sparsity_threshold"] == 1e-3
     status = client.get("/api/status").get_json()
     assert (status["queue_limit"], status["study_queue_limit"]) == (7, 40)

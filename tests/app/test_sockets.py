@@ -138,11 +138,11 @@ def test_socket_place_comes_back_when_the_handshake_or_handler_fails(make_app, m
         def broken(self):
             raise RuntimeError("a handler that fails")
         monkeypatch.setattr(ws_module.StreamClient, "serve", broken)
-        for _ in range(3):
+        for _ in range(3):  # a failed handler's place comes back once its request ends (not at once)
             status, _, conn = handshake(server.port)
             assert status == 101
             conn.close()
-        wait_for(lambda: lab.open_sockets == 0, timeout=5, message="failed handlers to give their places back")
+            wait_for(lambda: lab.open_sockets == 0, timeout=5, message="the failed handler to give its place back")
         monkeypatch.undo()
         first, second = open_socket(server), open_socket(server)
         assert handshake(server.port)[0] == 503

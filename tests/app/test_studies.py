@@ -52,7 +52,7 @@ def test_paired_runs_share_initial_weights(client):
     ({"lam_range": {"low": 1, "high": 0.1, "count": 3}}, "lam_range"),
     ({"seeds": 11}, "seeds"),
     ({"seeds": True}, "seeds"),
-    ({"settings": {"hidden": 0}}, "hidden"),
+    ({"settings": {"hidden": -1}}, "hidden"),
     ({"name": ""}, "name"),
     ({"surprise": 1}, "surprise"),
 ])

@@ -72,3 +72,38 @@ def test_lambda_lists(js):
     assert "at most 10" in js("lambdas", parse, "11")["error"]
     assert "at least one" in js("lambdas", parse, " , ")["error"]
     assert "at most 20" in js("lambdas", parse, ",".join(["0.1"] * 21))["error"]
+
+
+def test_the_insight_formats_and_the_shared_importance_scale(js):
+    got = js("format", """return {
+        signed: [m.fmtSignedPoints(0.0123), m.fmtSignedPoints(-0.004), m.fmtSignedPoints(0), m.fmtSignedPoints(null)],
+        interval: [m.fmtPointsInterval([-0.0128, 0.0012]), m.fmtPointsInterval([-0.0128, 0.0012], {unit: "", digits: 1}),
+                   m.fmtPointsInterval(null), m.fmtPointsInterval([null, 0.1])],
+        p: [m.fmtP(0.0412), m.fmtP(0.00004), m.fmtP(1), m.fmtP(null)],
+    };""")
+    assert got["signed"] == ["+1.23 pp", "−0.40 pp", "±0.00 pp", "—"]
+    assert got["interval"] == ["−1.28 to +0.12 pp", "−1.3 to +0.1", "—", "—"]
+    assert got["p"] == ["0.041", "< 0.0001", "1", "—"]
+    # One log10 range for images side by side: zeros and missing runs left out, at most 6 decades.
+    ranges = js("charts/input_importance", """return [
+        m.importanceRange([[0.5, 2, 0], null, [8]]), m.importanceRange([[1e-12, 1]]), m.importanceRange([[0, 0]]),
+        m.importanceRange([[3, 3]])];""")
+    assert ranges[0] == pytest.approx([np.log10(0.5), np.log10(8)])
+    assert ranges[1] == pytest.approx([-6, 0])
+    assert ranges[2] is None
+    assert ranges[3] == pytest.approx([np.log10(3) - 0.1, np.log10(3)])
+
+
+def test_a_second_watcher_of_an_element_already_near_the_view_hears_of_it(js):
+    """A chart watches its container; data loaded when that container is near (onceNearView on the
+    same element, later) must not wait for the next scroll."""
+    got = js("charts/schedule", """
+        const el = document.createElement("div");
+        el.style.cssText = "width: 100px; height: 100px";
+        document.body.prepend(el);
+        const first = await new Promise((resolve) => m.watchNearView(el, resolve));
+        const second = await Promise.race([new Promise((resolve) => m.onceNearView(el, () => resolve("called"))),
+                                           new Promise((resolve) => setTimeout(() => resolve("never"), 1000))]);
+        return [first, second];
+    """)
+    assert got == [True, "called"]

@@ -116,7 +116,9 @@ def test_a_chart_draws_at_once_the_first_time_even_one_that_redraws_once_a_secon
         while (!el.dataset.draws && realNow() - start < 5000) await new Promise((r) => setTimeout(r, 10));
         return realNow() - start;
     """)
-    assert waited < 600, f"the chart's first draw came {waited:.0f} ms after its data"
+    # Waiting for the redraw gap would put the first draw a second or more after the data; a busy
+    # machine delays a prompt draw by a few hundred ms at most.
+    assert waited < 900, f"the chart's first draw came {waited:.0f} ms after its data (the gap is 1000 ms)"
 
 
 # A light page with Plotly.js and one SVG batch chart fed like a live run: `feed(ms, lastStep)`

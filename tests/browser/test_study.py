@@ -153,7 +153,7 @@ def test_presets_fill_the_form(watched, live_server):
     expect(page.locator("#st-lams-l2")).to_have_value("0.01")
     expect(page.locator("#st-lams-elastic")).to_be_hidden()
     expect(page.locator("#st-seeds")).to_have_value("1")
-    expect(page.locator("#s-hidden")).to_have_value("200")  # the seed setup
+    expect(page.locator("#s-hidden")).to_have_value("200")  # the reference setup
     expect(page.locator("#study-plan")).to_have_attribute("data-runs", "3")
 
     page.get_by_role("button", name=presets["sweep"]["name"]).click()

@@ -11,8 +11,8 @@ def test_defaults_are_the_seed_setup():
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("hidden", 0, "hidden: must be from 1 to 4096, got 0"),
-    ("hidden", 100000, "hidden: must be from 1 to 4096"),
+    ("hidden", -1, "hidden: must be from 0 to 4096, got -1"),  # 0 is allowed: no hidden layer
+    ("hidden", 100000, "hidden: must be from 0 to 4096"),
     ("hidden", 2.5, "hidden: must be a whole number"),
     ("epochs", -1, "epochs: must be from 1 to 1000"),
     ("lr", 0.0, "lr: must be from 1e-08 to 1000"),
@@ -27,6 +27,13 @@ def test_defaults_are_the_seed_setup():
     ("init", "zeros", "init: must be one of"),
     ("dataset", "cifar", "dataset: must be one of mnist, fashion-mnist, synthetic"),
     ("hidden", True, "hidden: must be a whole number"),
+    ("prune_fine_tune_steps", -1, "prune_fine_tune_steps: must be from 0 to 1000, got -1"),
+    ("prune_fine_tune_steps", 1001, "prune_fine_tune_steps: must be from 0 to 1000, got 1001"),
+    ("prune_fine_tune_steps", 2.5, "prune_fine_tune_steps: must be a whole number"),
+    ("noise_features", -1, "noise_features: must be from 0 to 10000, got -1"),
+    ("noise_features", 0.5, "noise_features: must be a whole number"),
+    ("subset", "all", "subset: must be one of random, first"),
+    ("test_split", "valid", "test_split: must be one of test, validation"),
 ])
 def test_bad_values_name_field_and_range(field, value, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
@@ -50,9 +57,14 @@ def test_from_dict_refuses_unknown_keys_and_strings_for_numbers():
     assert RunConfig.from_dict({"hidden": 32.0, "penalty": "l2", "lam": 1}).hidden == 32
 
 
-def test_lambda_that_does_not_apply_is_normalised():
-    assert RunConfig(penalty="none", lam=0.5).lam == 0.0
-    assert RunConfig(penalty="l2", lam=0.5, lam_l2=0.3).lam_l2 == 0.0
+def test_a_lambda_the_penalty_does_not_use_is_refused():
+    with pytest.raises(ConfigError, match="lam: is only used with a penalty .*choose penalty l1, l2 or elastic") as e:
+        RunConfig(penalty="none", lam=0.01)
+    assert e.value.field == "lam"
+    with pytest.raises(ConfigError, match="lam_l2: is only used with the elastic net") as info:
+        RunConfig(penalty="l2", lam=0.5, lam_l2=0.3)
+    assert info.value.field == "lam_l2"
+    assert RunConfig(penalty="none", lam=0.0).lam == 0.0
     assert RunConfig(penalty="elastic", lam=0.5, lam_l2=0.3).lam_l2 == 0.3
 
 
@@ -64,6 +76,11 @@ def test_resource_caps_name_the_limit():
         RunConfig(train_size=60000, batch_size=60000, hidden=4096)
     assert info.value.field == "batch_size"
     RunConfig(epochs=1000, train_size=20000)  # the largest allowed is fine
+    with pytest.raises(ConfigError, match=r"prune_fine_tune_steps × batch_size × 26 must be at most 20,000,000 "
+                                          r"\(got 20,800,000\)") as info:
+        RunConfig(prune_fine_tune_steps=800, batch_size=1000)
+    assert info.value.field == "prune_fine_tune_steps"
+    RunConfig(prune_fine_tune_steps=1000, batch_size=769)  # 19,994,000 examples: allowed
 
 
 @pytest.mark.parametrize("field", ["lr", "lam", "lam_l2", "momentum"])

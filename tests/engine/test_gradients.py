@@ -110,3 +110,24 @@ def test_network_gradients_of_data_loss_plus_penalty(penalty, activation):
     for param, grad in zip(net.params, analytic):
         assert_close(grad, numeric_grad(total_loss, param))
 
+
+
+@pytest.mark.parametrize("penalty", PENALTIES, ids=repr)
+def test_softmax_regression_gradients_of_data_loss_plus_penalty(penalty):
+    """hidden = 0: one affine layer, inputs → logits; the same checks as the two-layer network's."""
+    rng = np.random.default_rng(3)
+    n, d, k = 5, 6, 3
+    net = Network.build((d, k), "sigmoid", "glorot_normal", rng, np.float64)
+    assert len(net.layers) == 1 and net.layers[0].activation.name == "identity"
+    net.layers[0].b[:] = rng.normal(size=k)
+    net.layers[0].W[np.abs(net.layers[0].W) < 1e-3] = 0.05
+    x = rng.normal(size=(n, d))
+    labels = rng.integers(0, k, size=n)
+
+    def total_loss():
+        return softmax_cross_entropy(net.forward(x, train=False), labels)[0] + penalty.loss(net.weights[0])
+
+    data_loss, penalty_value, _ = net.loss_and_grads(x, labels, penalty)
+    assert data_loss + penalty_value == pytest.approx(total_loss())
+    for param, grad in zip(net.params, [g.copy() for g in net.grads]):
+        assert_close(grad, numeric_grad(total_loss, param))

@@ -23,7 +23,8 @@ RTOL = {np.float32: 2e-5, np.float64: 1e-10}
 
 
 def two_identical_nets(dtype, hidden):
-    nets = [Network.build((7, hidden, 3), "sigmoid", "glorot_uniform", np.random.default_rng(4), dtype)
+    sizes = (7, hidden, 3) if hidden else (7, 3)  # hidden 0: softmax regression, one layer
+    nets = [Network.build(sizes, "sigmoid", "glorot_uniform", np.random.default_rng(4), dtype)
             for _ in range(2)]
     for net in nets:
         for layer in net.layers:
@@ -44,7 +45,7 @@ def config_for(penalty, momentum):
 @pytest.mark.parametrize("momentum", [0.0, 0.9], ids=["sgd", "momentum"])
 @pytest.mark.parametrize("penalty", PENALTIES, ids=repr)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("hidden", [5, 4000], ids=["numpy-sized", "blas-sized"])
+@pytest.mark.parametrize("hidden", [5, 4000, 0], ids=["numpy-sized", "blas-sized", "no-hidden-layer"])
 def test_fused_steps_equal_gradients_then_sgd_step(momentum, penalty, dtype, hidden):
     fused_net, readable_net = two_identical_nets(dtype, hidden)
     config = config_for(penalty, momentum)
@@ -75,7 +76,9 @@ def test_fused_steps_equal_gradients_then_sgd_step(momentum, penalty, dtype, hid
     # large enough for engine/fast/products.py to split the products among threads
     RunConfig(dataset="synthetic", train_size=576, epochs=1, batch_size=64, hidden=200, lr=0.1, penalty="l1",
               lam=1e-4),
-], ids=["elastic-float64", "l1-float32", "l2-momentum-relu", "l1-split-products"])
+    RunConfig(dataset="synthetic", train_size=600, epochs=2, batch_size=50, hidden=0, lr=0.02, penalty="l1",
+              lam=1e-3, noise_features=40),
+], ids=["elastic-float64", "l1-float32", "l2-momentum-relu", "l1-split-products", "softmax-regression-noise"])
 def test_a_whole_run_gives_the_same_weights_and_accuracy_both_ways(tiny_data, config):
     runs = {}
     for readable in (False, True):

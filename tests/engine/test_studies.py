@@ -2,7 +2,7 @@
 import pytest
 
 from engine import ConfigError, RunConfig
-from engine.studies import MAX_RUNS, StudySpec, aggregate, best_setting, log_range, run_metrics
+from engine.studies import MAX_RUNS, StudySpec, aggregate, best_setting, log_range, regularisation_path, run_metrics
 
 
 def test_expansion_pairs_settings_by_seed():
@@ -93,3 +93,29 @@ def test_a_lambda_past_the_float_range_is_refused_naming_lams():
     with pytest.raises(ConfigError) as caught:
         StudySpec(("l1",), (10**400,), 1, RunConfig())
     assert caught.value.field == "lams"
+
+
+def test_run_metrics_carry_the_weight_insights():
+    settings = RunConfig(penalty="l1", lam=1e-3).to_dict()
+    final = {"event": "done", "test_accuracy": 0.9, "active_weights": 1200, "dead_inputs": 80,
+             "pruning": {"prunable_fraction": {"global": 0.7, "first_layer": 0.8}}}
+    row = run_metrics(settings, final)
+    assert (row["active_weights"], row["dead_inputs"], row["prunable_fraction"]) == (1200, 80, 0.7)
+    assert "prunable_fraction" not in run_metrics(settings, {"event": "done", "test_accuracy": 0.9})  # an older run
+    summary = aggregate([row, run_metrics(settings, final | {"active_weights": 1000})])[0]
+    assert summary.metrics["active_weights"].mean == 1100 and summary.metrics["prunable_fraction"].mean == 0.7
+
+
+def test_regularisation_path_averages_sorted_norms_rank_by_rank():
+    def run(penalty, lam, norms, active):
+        return RunConfig(penalty=penalty, lam=lam).to_dict(), {"event": "done", "unit_norms": norms,
+                                                               "active_weights": active}
+
+    path = regularisation_path([
+        run("l1", 1e-2, [3.0, 1.0, 0.0], 10), run("l1", 1e-2, [5.0, 1.0, 0.5], 20),
+        run("l1", 1e-3, [6.0, 4.0, 2.0], 50), run("none", 0.0, [7.0, 5.0, 3.0], 60),
+        (RunConfig(penalty="l1", lam=1e-3).to_dict(), {"event": "failed", "reason": "diverged"}),
+        (RunConfig(penalty="l2", lam=1e-3).to_dict(), {"event": "done", "test_accuracy": 0.9}),  # no unit_norms
+    ])
+    assert [(p.penalty, p.lam, p.runs) for p in path] == [("none", 0.0, 1), ("l1", 1e-3, 1), ("l1", 1e-2, 2)]
+    assert path[2].unit_norms == (4.0, 1.0, 0.25) and path[2].active_weights.mean == 15

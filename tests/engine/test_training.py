@@ -160,3 +160,25 @@ def test_events_round_trip_through_dicts(tiny_data):
             assert back.confusion == event.confusion
         else:
             assert back == event
+
+
+def test_done_event_carries_what_the_weights_show(tiny_data):
+    import json
+
+    from engine.pruning import PRUNING_FRACTIONS
+
+    _, final = collect(replace(BASE, penalty="l1", lam=1e-3), tiny_data)
+    w1 = final.first_layer.reshape(16, -1).T.astype(np.float64)  # (784, 16): W1 back from its images
+    np.testing.assert_allclose(final.input_importance, np.abs(w1).sum(axis=1), rtol=1e-6)
+    assert len(final.input_importance) == 784 and final.dead_inputs == int(np.all(np.abs(w1) < 1e-3, axis=1).sum())
+    np.testing.assert_allclose(final.unit_norms, sorted(np.linalg.norm(w1, axis=0), reverse=True), rtol=1e-6)
+    assert int(np.count_nonzero(np.abs(w1) >= 1e-3)) <= final.active_weights <= 784 * 16 + 16 * 10
+    pruning = final.pruning
+    assert pruning["fractions"] == list(PRUNING_FRACTIONS)
+    # nothing pruned is the run itself
+    assert pruning["accuracy"]["global"][0] == pruning["accuracy"]["first_layer"][0] == final.test_accuracy
+    assert len(pruning["accuracy"]["global"]) == len(PRUNING_FRACTIONS)
+    assert set(final.prior_fit) == {"W1", "W2", "all"} and final.prior_fit["W1"]["n"] == 784 * 16
+    record = event_to_dict(final)
+    record.pop("first_layer")
+    assert len(json.dumps(record, allow_nan=False)) < 60_000  # small enough to store and send with every run

@@ -12,7 +12,7 @@
 // so far), and data-renderer where WebGL is an option.
 
 import { debugStats } from "../debug.js";
-import { num } from "../format.js";
+import { fmtG, num } from "../format.js";
 import { CONFIG, FONT, MUTED, whenPlotly } from "./plotly.js";
 import { drawsHeld, queueDraw, register, watchNearView } from "./schedule.js";
 
@@ -35,6 +35,65 @@ export const finiteOrNull = (v) => {
 // Whole epochs on the x axis: one tick each while there are few, else Plotly's own (whole) steps.
 export const epochTicks = (last) => (last <= 12 ? { tickmode: "linear", tick0: 0, dtick: 1 } : {});
 
+// Ticks of a log axis over values from lo to hi (> 0), labelled in full: at the powers of ten when
+// it spans two decades or more, at 1, 2 and 5 times them over one to two (Plotly alone labels every
+// digit there, "5 6 7 8 9 10⁻³ 2 3 …", or the 2 and 5 with no power), at round steps below one.
+export function logTicks(lo, hi) {
+  if (!(lo > 0 && hi > 0)) return { exponentformat: "power" };
+  const decades = Math.log10(hi / lo);
+  if (decades >= 2) return { exponentformat: "power", dtick: 1 };
+  let values = [];
+  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+    for (const m of [1, 2, 5]) values.push(m * 10 ** k);
+  }
+  values = values.filter((v) => v >= lo / 1.05 && v <= hi * 1.05);
+  if (values.length < 3) values = niceSteps(lo, hi);
+  return { exponentformat: "power", tickmode: "array", tickvals: values, ticktext: values.map((v) => fmtG(v, 3)) };
+}
+
+// Round values from lo to hi, about five of them.
+function niceSteps(lo, hi) {
+  const raw = (hi - lo) / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) || raw;
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi * 1.0001; v += step) out.push(Number(v.toPrecision(6)));
+  return out;
+}
+
+// The axes of a chart with nothing to draw: a blank frame behind its note (Plotly's empty axes
+// run from −1 to 6 and would label a loss axis from −1).
+function blankAxes(layout) {
+  const out = { ...layout };
+  for (const key of Object.keys(layout)) {
+    if (/^[xy]axis\d*$/.test(key)) {
+      out[key] = { ...layout[key], type: "linear", range: [0, 1], autorange: false, showticklabels: false, ticks: "", dtick: undefined };
+    }
+  }
+  return out;
+}
+
+// A chart is one tab stop, named by its figure's title for screen readers. Plotly's mode bar (a
+// dozen buttons) shows on hover, or from the keyboard when Enter opens it on the focused chart
+// (Escape or leaving closes it): hidden, its buttons take no tab stops (style.css).
+function focusable(el) {
+  if (el.hasAttribute("tabindex")) return;
+  el.tabIndex = 0;
+  const title = el.closest("figure") && el.closest("figure").querySelector(".chart-title");
+  el.setAttribute("role", "group");
+  el.setAttribute("aria-label", `${title ? title.textContent.trim() : "chart"} (chart; Enter shows its zoom and download buttons)`);
+  el.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target === el) el.dataset.toolbar = "open";
+    else if (event.key === "Escape") {
+      delete el.dataset.toolbar;
+      el.focus();
+    }
+  });
+  el.addEventListener("focusout", (event) => {
+    if (!el.contains(event.relatedTarget)) delete el.dataset.toolbar;
+  });
+}
+
 export class Chart {
   // pace: "batch" (redraws as data streams in) or "epoch" (at most once a second).
   // offScreen: draw even when not near the view.
@@ -52,7 +111,9 @@ export class Chart {
     this.lastDrawEnd = -Infinity; // the first draw never waits
     this.lastDrawMs = 0;
     this.near = offScreen;
+    this.endedNote = null; // what an empty chart says once nothing more will come (setEnded)
     this.order = register(this);
+    focusable(el);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible" && this.dirty) this.schedule();
     });
@@ -127,7 +188,13 @@ export class Chart {
 
   // One draw of the whole figure.
   async render(Plotly) {
-    await Plotly.react(this.el, this.traces(), this.layout(), CONFIG);
+    await Plotly.react(this.el, this.traces(), this.fullLayout(), CONFIG);
+  }
+
+  // The kind's layout, its axes blank while the chart has nothing to show.
+  fullLayout() {
+    const layout = this.layout();
+    return this.note() ? blankAxes(layout) : layout;
   }
 
   afterDraw() {}
@@ -154,6 +221,18 @@ export class Chart {
   // The note shown in an empty chart, or null.
   note() {
     return null;
+  }
+
+  // An empty chart's note while data may still come; once the run ended without any, what setEnded said.
+  waiting(text) {
+    return this.endedNote || text;
+  }
+
+  // The run this chart waits for ended (failed, cancelled…): an empty chart says so instead of waiting.
+  setEnded(text) {
+    if (this.endedNote === text) return;
+    this.endedNote = text;
+    this.schedule();
   }
 
   showLegend() {
@@ -233,7 +312,7 @@ export class SeriesChart extends Chart {
 
   note() {
     if (this.runs.size === 0) return "No runs shown yet";
-    if ([...this.runs.values()].every((series) => series.x.length === 0)) return "Waiting for data…";
+    if ([...this.runs.values()].every((series) => series.x.length === 0)) return this.waiting("Waiting for data…");
     return null;
   }
 

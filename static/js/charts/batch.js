@@ -14,7 +14,7 @@
 
 import { debugStats } from "../debug.js";
 import { Smoother } from "../smoothing.js";
-import { GRID, SeriesChart, finiteOrNull, plotlyText, quantileRange, rangeOrAuto, runName } from "./base.js";
+import { GRID, SeriesChart, finiteOrNull, logTicks, plotlyText, quantileRange, rangeOrAuto, runName } from "./base.js";
 import { MAX_VIEW_POINTS, MinMaxDecimator } from "./decimate.js";
 import { CONFIG, pickRenderer } from "./plotly.js";
 
@@ -92,7 +92,7 @@ export class BatchChart extends SeriesChart {
       debugStats.linesOnlyDraw(this.el);
       return;
     }
-    const layout = this.layout();
+    const layout = this.fullLayout();
     // Copies, taken first: Plotly keeps the layout object and writes the user's zoom into it.
     const sent = { x: rangeOf(layout.xaxis), y: rangeOf(layout.yaxis) };
     await Plotly.react(this.el, traces, layout, CONFIG);
@@ -230,9 +230,23 @@ export class BatchChart extends SeriesChart {
       yaxis: {
         title: { text: this.logScale ? "loss (nats, log scale)" : "loss (nats, data + penalty)" },
         type: this.logScale ? "log" : "linear", gridcolor: GRID, zeroline: false,
+        ...(this.logScale ? logTicks(...this.positiveExtent()) : {}),
         ...(this.userMovedAxes() ? rangeOf(this.sentY) : rangeOrAuto(this.yRange())),
       },
     };
+  }
+
+  // The smallest and largest positive loss (what a log axis shows).
+  positiveExtent() {
+    let lo = Infinity;
+    let hi = 0;
+    for (const series of this.runs.values()) {
+      for (const y of series.y) {
+        if (y > 0 && y < lo) lo = y;
+        if (y > hi) hi = y;
+      }
+    }
+    return hi > 0 ? [lo, hi] : [1, 1];
   }
 
   afterDraw() {

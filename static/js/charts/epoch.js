@@ -1,12 +1,39 @@
 // Per-epoch curves of one or more runs: train loss (data + penalty) solid, its penalty part
-// dashed, test accuracy dotted on the right axis. SVG (a few points per run), redrawn at most
+// dashed, test accuracy dotted on the right axis; the legend names the runs (colours) and the three
+// line styles. The accuracy axis fits the accuracies (89.7 % and 90.8 % apart, not both at the top
+// of 0–100 %), or shows the full range on request. SVG (a few points per run), redrawn at most
 // once a second.
 
 import { GRID, SeriesChart, epochTicks, finiteOrNull, quantileRange, rangeOrAuto, runName } from "./base.js";
 
+// Legend entries that say which line style is which (drawn nowhere: no points).
+const STYLE_KEYS = [["solid", "train loss (data + penalty)", 2], ["dash", "its penalty part", 1.5],
+  ["dot", "test accuracy (right axis)", 2]];
+const styleKey = ([dash, name, width]) => ({
+  type: "scatter", mode: "lines", uid: `style-${dash}`, name, x: [null], y: [null], legendgroup: "styles",
+  line: { color: "#52606d", width, dash }, hoverinfo: "skip",
+});
+
 export class EpochChart extends SeriesChart {
   constructor(el) {
     super(el, { pace: "epoch" });
+    this.fullAccuracy = false;
+  }
+
+  setFullAccuracy(on) {
+    this.fullAccuracy = on;
+    this.schedule();
+  }
+
+  // The accuracy axis: from 0 to 100 %, or around the accuracies shown (a margin each side).
+  accuracyAxis() {
+    const all = [];
+    for (const s of this.runs.values()) for (const v of s.acc) if (v !== null) all.push(v);
+    if (this.fullAccuracy || !all.length) return { range: [0, 1.02], tickformat: ".0%" };
+    const lo = Math.min(...all);
+    const hi = Math.max(...all);
+    const pad = Math.max(0.005, 0.12 * (hi - lo));
+    return { range: [Math.max(0, lo - pad), Math.min(1.005, hi + pad)], tickformat: hi - lo < 0.1 ? ".1%" : ".0%" };
   }
 
   newSeries(key, info) {
@@ -58,6 +85,7 @@ export class EpochChart extends SeriesChart {
         hovertemplate: "epoch %{x}<br>test accuracy %{y:.2%}<extra>#" + s.id + "</extra>",
       });
     }
+    if (out.length) out.push(...STYLE_KEYS.map(styleKey));
     return out;
   }
 
@@ -71,8 +99,8 @@ export class EpochChart extends SeriesChart {
         ...(this.fitQuantiles ? rangeOrAuto(this.lossRange()) : {}),
       },
       yaxis2: {
-        title: { text: "test accuracy" }, overlaying: "y", side: "right", range: [0, 1.02],
-        tickmode: "linear", tick0: 0, dtick: 0.2, tickformat: ".0%", showgrid: false, zeroline: false,
+        title: { text: "test accuracy" }, overlaying: "y", side: "right", showgrid: false, zeroline: false,
+        autorange: false, ...this.accuracyAxis(),
       },
     };
   }

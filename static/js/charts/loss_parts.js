@@ -32,7 +32,7 @@ export class LossPartsBatchChart extends Chart {
   }
 
   note() {
-    return this.x.length ? null : "Waiting for data…";
+    return this.x.length ? null : this.waiting("Waiting for data…");
   }
 
   pointCount() {
@@ -117,7 +117,7 @@ export class LossPartsEpochChart extends Chart {
   }
 
   note() {
-    return this.x.length ? null : "Waiting for the first epoch…";
+    return this.x.length ? null : this.waiting("Waiting for the first epoch…");
   }
 
   pointCount() {

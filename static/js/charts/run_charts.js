@@ -1,5 +1,6 @@
 // The two live charts of templates/_charts.html (loss per batch, per epoch) with their controls:
-// the smoothing slider, the log-scale toggle and the "ignore outliers" toggle, fed per run. Other
+// the smoothing slider, the log-scale toggle, the "ignore outliers" toggle and the per-epoch
+// chart's full accuracy range, fed per run. Other
 // loss charts of the page (e.g. the run page's data + penalty charts) can follow the same
 // controls: follow(chart) calls its setSmoothing / setFitQuantiles when they change.
 
@@ -14,11 +15,11 @@ export class RunCharts {
     return new RunCharts({
       batchEl: $("#batch-chart"), epochEl: $("#epoch-chart"),
       smoothingInput: $("#smoothing"), smoothingOutput: $("#smoothing-value"), logInput: $("#log-y"),
-      fitInput: $("#fit-quantiles"),
+      fitInput: $("#fit-quantiles"), fullAccuracyInput: $("#accuracy-full"),
     });
   }
 
-  constructor({ batchEl, epochEl, smoothingInput, smoothingOutput, logInput, fitInput }) {
+  constructor({ batchEl, epochEl, smoothingInput, smoothingOutput, logInput, fitInput, fullAccuracyInput }) {
     const initial = smoothingInput ? Number(smoothingInput.value) : 0.6;
     const fit = !!(fitInput && fitInput.checked);
     this.smoothingInput = smoothingInput;
@@ -38,6 +39,10 @@ export class RunCharts {
       });
     }
     if (logInput) logInput.addEventListener("change", () => this.batch.setLogScale(logInput.checked));
+    if (fullAccuracyInput) {
+      this.epoch.fullAccuracy = fullAccuracyInput.checked;
+      fullAccuracyInput.addEventListener("change", () => this.epoch.setFullAccuracy(fullAccuracyInput.checked));
+    }
     if (fitInput) {
       fitInput.addEventListener("change", () => {
         for (const chart of this.followers) chart.setFitQuantiles(fitInput.checked);
@@ -54,6 +59,11 @@ export class RunCharts {
 
   has(id) {
     return this.batch.has(id);
+  }
+
+  // The run shown ended with nothing (more) to draw: empty charts say `text` instead of waiting.
+  setEnded(text) {
+    for (const chart of this.followers) chart.setEnded(text);
   }
 
   add(id, info) {

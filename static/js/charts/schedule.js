@@ -15,6 +15,7 @@ import { whenPlotly } from "./plotly.js";
 // (asynchronously) and on every change. Without IntersectionObserver everything counts as near.
 const NEAR_VIEW = "150px 0px";
 const nearWatchers = new Map(); // element → [fn]
+const nearState = new Map(); // element → its last reported state (a watcher added later starts from it)
 let nearObserver = null;
 
 export function watchNearView(el, fn) {
@@ -24,7 +25,10 @@ export function watchNearView(el, fn) {
   }
   if (!nearObserver) {
     nearObserver = new IntersectionObserver((entries) => {
-      for (const entry of entries) for (const f of nearWatchers.get(entry.target) || []) f(entry.isIntersecting);
+      for (const entry of entries) {
+        nearState.set(entry.target, entry.isIntersecting);
+        for (const f of nearWatchers.get(entry.target) || []) f(entry.isIntersecting);
+      }
     }, { rootMargin: NEAR_VIEW });
   }
   if (!nearWatchers.has(el)) {
@@ -32,6 +36,10 @@ export function watchNearView(el, fn) {
     nearObserver.observe(el);
   }
   nearWatchers.get(el).push(fn);
+  // The observer reports an element once when first observed: a later watcher (e.g. a chart's
+  // data loaded when its container is near, the container already watched by the chart) gets
+  // the state it reported.
+  if (nearState.has(el)) queueMicrotask(() => fn(nearState.get(el)));
 }
 
 // fn() once, the first time el is near the viewport (e.g. load a figure's data when it is wanted).

@@ -12,12 +12,14 @@
 // not. Each container carries data-points (setting means drawn, baseline excluded),
 // data-traces, data-runs (run dots), data-penalties and data-baseline ("1" when the band is drawn).
 
-import { fmtG, fmtPct, fmtPow10, num, penaltyLabel } from "../format.js";
+import { fmtAccuracy, fmtG, fmtLambda, fmtPoints, fmtPow10, num, penaltyLabel } from "../format.js";
 import { penaltyInfo, penalties, sparsityThreshold } from "../schema.js";
-import { Chart, GRID, plotlyText } from "./base.js";
+import { Chart, GRID, logTicks, plotlyText } from "./base.js";
 
 const LIVE_GAP_MS = 2500;
 
+// How a metric is drawn: its axis title, tick and hover formats and, for a difference of two
+// fractions (the gap), the factor that puts it in percentage points (format.js's convention).
 function metricSpec(metric) {
   return {
     test_accuracy: { title: "test accuracy (%)", tick: ".1%", hover: ".2%", name: "test accuracy" },
@@ -26,7 +28,19 @@ function metricSpec(metric) {
     },
     l1_norm: { title: "‖W‖₁ = Σ|w| over W1 and W2", tick: "", hover: ".4g", name: "‖W‖₁", logWhenWide: true },
     l2_norm: { title: "‖W‖₂ = √Σw² over W1 and W2", tick: "", hover: ".4g", name: "‖W‖₂", logWhenWide: true },
-    gap: { title: "train − test accuracy (% points)", tick: ".1%", hover: ".2%", name: "train − test gap" },
+    gap: {
+      title: "train − test accuracy (pp)", tick: ".1f", suffix: " pp", hover: ".2f", hoverSuffix: " pp",
+      name: "train − test gap", scale: 100,
+    },
+    prunable_fraction: { title: "prunable fraction p (% of weights)", tick: ".0%", hover: ".1%", name: "prunable fraction" },
+    prunable_fraction_fine_tuned: {
+      title: "prunable fraction p, fine-tuned (%)", tick: ".0%", hover: ".1%", name: "prunable fraction (fine-tuned)",
+    },
+    active_weights: {
+      title: `active weights (|w| ≥ ${fmtPow10(sparsityThreshold())}, count)`, tick: "", hover: ",.0f", name: "active weights",
+      logWhenWide: true,
+    },
+    dead_inputs: { title: "dead inputs (pixels, of 784)", tick: "", hover: ",.0f", name: "dead inputs" },
   }[metric];
 }
 
@@ -36,13 +50,23 @@ function rgba(hex, alpha) {
 }
 
 // The x range (log10 units) covering every λ of the study, with half a decade either side.
-function lambdaRange(lams) {
+export function lambdaRange(lams) {
   const xs = lams.filter((v) => Number.isFinite(v) && v > 0);
   if (!xs.length) return [-5.5, -0.5];
   const lo = Math.log10(Math.min(...xs));
   const hi = Math.log10(Math.max(...xs));
   const pad = hi - lo < 1 ? 0.5 : 0.35;
   return [lo - pad, hi + pad];
+}
+
+// The λ axis's ticks: the study's own λ values when there are a few, labelled as everywhere
+// (1e-4); else the powers of ten.
+function lambdaTicks(lams, range) {
+  const values = [...new Set(lams.filter((v) => Number.isFinite(v) && v > 0))].sort((a, b) => a - b);
+  if (values.length && values.length <= 6) {
+    return { exponentformat: "power", tickmode: "array", tickvals: values, ticktext: values.map(fmtLambda) };
+  }
+  return logTicks(10 ** range[0], 10 ** range[1]);
 }
 
 // Seeds at one λ would sit on top of each other: spread them a little sideways (±6 % of λ),
@@ -69,7 +93,14 @@ function minSeed(runs) {
 
 // A number in a hover text written by us (not by Plotly's template), in the metric's format.
 function fmtHover(v, spec) {
-  return spec.hover.endsWith("%") ? fmtPct(v, 2) : fmtG(v, 4);
+  if (spec.scale) return fmtPoints(v / spec.scale);
+  return spec.hover.endsWith("%") ? fmtAccuracy(v) : fmtG(v, 4);
+}
+
+// A metric's aggregate ({mean, std, low, high, n}) or value in the units its axis shows.
+function scaled(spread, k) {
+  if (k === 1) return spread;
+  return { ...spread, mean: spread.mean * k, std: num(spread.std) * k, low: spread.low * k, high: spread.high * k };
 }
 
 export class TradeoffChart extends Chart {
@@ -87,8 +118,12 @@ export class TradeoffChart extends Chart {
   // study: the GET /api/studies/<id> answer; live: whether runs of it are still queued or running.
   set(study, live) {
     this.live = live;
-    const settings = (study.settings || []).filter((s) => s.metrics && s.metrics[this.metric]);
-    const runs = (study.runs || []).filter((r) => r.metrics && Number.isFinite(num(r.metrics[this.metric])));
+    const k = this.spec.scale || 1;
+    const metric = this.metric;
+    const settings = (study.settings || []).filter((s) => s.metrics && s.metrics[metric])
+      .map((s) => ({ ...s, metrics: { ...s.metrics, [metric]: scaled(s.metrics[metric], k) } }));
+    const runs = (study.runs || []).filter((r) => r.metrics && Number.isFinite(num(r.metrics[metric])))
+      .map((r) => ({ ...r, metrics: { ...r.metrics, [metric]: num(r.metrics[metric]) * k } }));
     const lams = (study.runs || []).filter((r) => r.settings && r.settings.penalty !== "none").map((r) => num(r.settings.lam));
     const best = this.showBest ? study.best : null;
     const signature = JSON.stringify([settings, runs.map((r) => [r.id, r.metrics[this.metric]]), lams, best]);
@@ -122,7 +157,8 @@ export class TradeoffChart extends Chart {
     const spec = this.spec;
     const traces = [];
     const drawn = { points: 0, dots: 0, penalties: [], baseline: false };
-    const seeds = Math.max(1, ...runs.map((r) => num(r.settings && r.settings.seed) + 1 - minSeed(runs)));
+    const firstSeed = minSeed(runs);
+    const seeds = Math.max(1, ...runs.map((r) => num(r.settings && r.settings.seed) + 1 - firstSeed));
 
     // The baseline first, so the penalties draw over it.
     const base = settings.find((s) => s.penalty === "none");
@@ -140,6 +176,7 @@ export class TradeoffChart extends Chart {
       const m = rows.map((s) => s.metrics[this.metric]);
       const x = rows.map((s) => s.lam * dodge[penalty]);
       drawn.penalties.push(penalty);
+      const unit = spec.hoverSuffix || "";
       // min–max band, lightly
       traces.push({
         type: "scatter", mode: "lines", uid: `${penalty}-band`, name: `${label} min–max over seeds`,
@@ -152,31 +189,32 @@ export class TradeoffChart extends Chart {
       drawn.dots += mine.length;
       traces.push({
         type: "scatter", mode: "markers", uid: `${penalty}-runs`, name: `${label} runs`, meta: "runs",
-        x: mine.map((r) => jitter(num(r.settings.lam) * dodge[penalty], num(r.settings.seed) - minSeed(runs), seeds)),
+        x: mine.map((r) => jitter(num(r.settings.lam) * dodge[penalty], num(r.settings.seed) - firstSeed, seeds)),
         y: mine.map((r) => num(r.metrics[this.metric])),
-        customdata: mine.map((r) => [r.id, r.settings.seed, fmtG(r.settings.lam, 3)]),
+        customdata: mine.map((r) => [r.id, r.settings.seed, fmtLambda(r.settings.lam)]),
         marker: { color, size: 6, opacity: 0.35, line: { width: 0 } }, legendgroup: penalty, showlegend: false,
-        hovertemplate: `run #%{customdata[0]} (seed %{customdata[1]}), λ=%{customdata[2]}<br>${spec.name} %{y:${spec.hover}}<extra>${label}</extra>`,
+        hovertemplate: `run #%{customdata[0]} (seed %{customdata[1]}), λ=%{customdata[2]}<br>${spec.name} %{y:${spec.hover}}${spec.hoverSuffix || ""}<extra>${label}</extra>`,
       });
       // mean ± sd
       drawn.points += rows.length;
       traces.push({
         type: "scatter", mode: "lines+markers", uid: `${penalty}-mean`, name: this.compact ? label : `${label}: mean ± sd`,
         x, y: m.map((v) => v.mean), legendgroup: penalty,
-        customdata: rows.map((s, i) => [fmtG(s.lam, 3), m[i].std, m[i].n, m[i].low, m[i].high]),
+        customdata: rows.map((s, i) => [fmtLambda(s.lam), m[i].std, m[i].n, m[i].low, m[i].high]),
         error_y: { type: "data", array: m.map((v) => num(v.std) || 0), visible: true, color, thickness: 1.5, width: 5 },
         line: { color, width: 2 }, marker: { color, size: 8 },
-        hovertemplate: `${label} λ=%{customdata[0]}<br>${spec.name} %{y:${spec.hover}} ± %{customdata[1]:${spec.hover}} (sd, n=%{customdata[2]})` +
-          `<br>min–max %{customdata[3]:${spec.hover}} – %{customdata[4]:${spec.hover}}<extra>${label}</extra>`,
+        hovertemplate: `${label} λ=%{customdata[0]}<br>${spec.name} %{y:${spec.hover}} ± %{customdata[1]:${spec.hover}}${unit} ` +
+          `(sd, n=%{customdata[2]})<br>min–max %{customdata[3]:${spec.hover}} – %{customdata[4]:${spec.hover}}${unit}` +
+          `<extra>${label}</extra>`,
       });
     }
     if (best && best.penalty !== "none") {
       const label = plotlyText(penaltyLabel(best.penalty));
       traces.push({
-        type: "scatter", mode: "markers", uid: "best", name: `★ best: ${label} λ=${fmtG(best.lam, 3)}`,
+        type: "scatter", mode: "markers", uid: "best", name: `★ best: ${label} λ=${fmtLambda(best.lam)}`,
         x: [best.lam * (dodge[best.penalty] || 1)], y: [best.accuracy],
         marker: { symbol: "star", size: 18, color: "#f0b429", line: { color: "#8a5a00", width: 1.5 } },
-        hovertemplate: `best: ${label} λ=${fmtG(best.lam, 3)}<br>test accuracy %{y:.2%}<extra></extra>`,
+        hovertemplate: `best: ${label} λ=${fmtLambda(best.lam)}<br>test accuracy %{y:.2%}<extra></extra>`,
       });
     }
     this.drawn = { ...drawn, traces: traces.length };
@@ -224,12 +262,12 @@ export class TradeoffChart extends Chart {
       legend: { ...layout.legend, font: { size: this.compact ? 10 : 11 }, ...(this.compact ? { itemwidth: 30, tracegroupgap: 0 } : {}) },
       xaxis: {
         title: { text: "λ (penalty strength, log scale)" }, type: "log", range, autorange: false,
-        gridcolor: GRID, zeroline: false, exponentformat: "power",
-        ...(range[1] - range[0] >= 2 ? { dtick: 1 } : {}),
+        gridcolor: GRID, zeroline: false, ...lambdaTicks(lams, range),
       },
       yaxis: {
         title: { text: spec.title + (logY ? ", log scale" : "") }, type: logY ? "log" : "linear",
-        gridcolor: GRID, zeroline: false, ...(spec.tick && !logY ? { tickformat: spec.tick } : {}),
+        gridcolor: GRID, zeroline: false, ...(spec.tick && !logY ? { tickformat: spec.tick, ticksuffix: spec.suffix || "" } : {}),
+        ...(logY ? logTicks(Math.min(...all), Math.max(...all)) : {}),
       },
     };
   }

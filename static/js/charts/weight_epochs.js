@@ -83,7 +83,7 @@ export class WeightEpochChart extends Chart {
   }
 
   note() {
-    return [...this.history.runs.values()].some((r) => r.epochs.length) ? null : "Waiting for the first epoch…";
+    return [...this.history.runs.values()].some((r) => r.epochs.length) ? null : this.waiting("Waiting for the first epoch…");
   }
 
   pointCount() {
