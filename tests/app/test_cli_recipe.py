@@ -30,7 +30,7 @@ def test_run_json_gives_every_run_then_the_verdicts(capsys):
     records = json_lines(capsys.readouterr().out)
     runs, last = records[:-1], records[-1]
     assert len(runs) == 3 and all(r["event"] == "done" and r["arm"] == "reference" for r in runs)
-    assert [r["run"] for r in runs] == ["none", "L2 λ=0.01", "L1 λ=0.0001"] and {r["seed"] for r in runs} == {0}
+    assert [r["run"] for r in runs] == ["none", "L2 λ=0.01", "L1 λ=1e-4"] and {r["seed"] for r in runs} == {0}
     assert "first_layer" not in runs[0] and isinstance(runs[0]["peak_test_accuracy"], float)
     assert last["event"] == "recipe" and last["name"] == "reference" and last["version"] == 1
     assert last["seeds"] == 1 and last["scale"] == {"dataset": "synthetic", "train_size": 200, "epochs": 1}
