@@ -1,11 +1,13 @@
 """The normlab command line on small synthetic runs."""
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
 from app.cli import main
+from app.console import signed
 
 SMALL = ["--dataset", "synthetic", "--train-size", "300", "--epochs", "2", "--hidden", "16", "--batch-size", "50"]
 
@@ -34,6 +36,23 @@ def test_train_text_prints_one_line_per_epoch(capsys):
     assert "L1 λ=1e-4" in out
     assert out.count("[Epoch ") == 2 and "[Epoch 2/2] loss" in out and "test acc" in out
     assert "done: test accuracy" in out
+
+
+def test_the_epoch_line_writes_the_loss_change_with_its_own_sign(capsys):
+    assert main(["train", *SMALL, "--epochs", "3", "--lr", "0.5"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[Epoch ")]
+    losses = [float(re.search(r"loss (\d+\.\d+)", line).group(1)) for line in lines]
+    assert "since epoch" not in lines[0]
+    for before, line, loss in zip(losses, lines[1:], losses[1:]):
+        change = re.search(r"\(([+−±])(\d+\.\d{3}) since epoch", line)
+        assert change, line
+        sign, size = change.groups()
+        assert sign == ("−" if loss < before else "+") and float(size) == pytest.approx(abs(loss - before), abs=2e-3)
+
+
+@pytest.mark.parametrize("change, text", [(-0.41, "−0.410"), (0.0123, "+0.012"), (-0.0001, "±0.000"), (0.0, "±0.000")])
+def test_a_change_is_written_with_a_true_minus(change, text):
+    assert signed(change) == text
 
 
 def test_regular_spec_is_parsed_not_evaluated(capsys):
