@@ -51,11 +51,12 @@ export const fmtAccuracy = (v) => fmtPct(v, 2);
 
 export const fmtSparsity = (v) => fmtPct(v, 1);
 
-// A difference of two fractions in percentage points: 0.0123 → "1.23 pp" ("+1.23 pp" with sign).
-export function fmtPoints(v, { digits = 2, sign = false } = {}) {
+// A difference of two fractions in percentage points: 0.0123 → "1.23 pp" ("+1.23 pp" with sign;
+// unit "": the bare number, for a column whose header names the unit).
+export function fmtPoints(v, { digits = 2, sign = false, unit = "pp" } = {}) {
   const x = num(v);
   if (!Number.isFinite(x)) return "—";
-  return `${sign && x > 0 ? "+" : ""}${(x * 100).toFixed(digits)} pp`;
+  return `${sign && x > 0 ? "+" : ""}${(x * 100).toFixed(digits)}${unit ? ` ${unit}` : ""}`;
 }
 
 export const fmtLambda = (v) => fmtG(v, 4);

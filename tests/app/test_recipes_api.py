@@ -57,8 +57,8 @@ def test_a_recipe_of_two_arms_keeps_the_charts_to_the_first(client):
     created, study = run_recipe(client, "nielsen-l2-100", seeds=1, scale=TINY_SCALE)
     assert len(study["runs"]) == 2 and {r["settings"]["epochs"] for r in study["runs"]} == {1}
     assert {r["settings"]["lr"] for r in study["runs"]} == {0.5, 0.1}
-    assert [r["label"] for r in study["runs"]] == ["30 epochs, η = 0.5 · L2 λ=0.0001 · seed 0",
-                                                   "60 epochs, η = 0.1 · L2 λ=0.0001 · seed 0"]
+    assert [r["label"] for r in study["runs"]] == ["30 epochs, η = 0.5 · L2 λ=1e-4 · seed 0",
+                                                   "60 epochs, η = 0.1 · L2 λ=1e-4 · seed 0"]
     assert [(s["penalty"], s["runs"]) for s in study["settings"]] == [("l2", 1)]  # the first arm's run only
     assert study["planned"] == [{"penalty": "l2", "lam": 1e-4, "runs": 1, "live": 0}]
     first, second = study["recipe"]["claims"]

@@ -129,7 +129,7 @@ def test_the_prior_overlay_toggles_on_the_weight_histograms(watched, live_server
     fits = live_server.api("GET", f"/api/runs/{rid}/weights")[1]["prior_fit"]
     page.goto(f"{live_server.url}/runs/{rid}")
     page.locator("#hist-W1").scroll_into_view_if_needed()
-    box = page.get_by_label("Overlay the priors fitted to the final weights: Gaussian (L2's) and Laplace (L1's)")
+    box = page.get_by_label("Overlay the priors fitted to the final weights on the w view: Gaussian (L2's) and Laplace (L1's)")
     expect(box).to_be_enabled()
     for layer in ("W1", "W2"):
         better = fits[layer]["better"]
@@ -283,7 +283,7 @@ def test_the_any_two_picker_asks_the_api_and_shows_its_answer(watched, live_serv
     expect(options).to_have_count(5)
     assert options.evaluate_all("os => os.map(o => o.value)") == ["none", "l1:0.001", "l1:0.01", "l2:0.001", "l2:0.01"]
     page.get_by_label("Setting", exact=True).select_option("l1:0.01")
-    page.get_by_label("against").select_option("l2:0.01")
+    page.get_by_label("against", exact=True).select_option("l2:0.01")
     with page.expect_request(lambda r: "/comparison?" in r.url) as asked:
         page.get_by_role("button", name="Compare the two").click()
     assert "a=l1%3A0.01" in asked.value.url and "b=l2%3A0.01" in asked.value.url
@@ -296,7 +296,7 @@ def test_the_any_two_picker_asks_the_api_and_shows_its_answer(watched, live_serv
     expect(result.locator('[data-col="seeds_needed"]')).to_have_text(str(answer["seeds_needed"]))
 
     # The same setting twice: the server's reason, no stale result.
-    page.get_by_label("against").select_option("l1:0.01")
+    page.get_by_label("against", exact=True).select_option("l1:0.01")
     page.get_by_role("button", name="Compare the two").click()
     expect(page.locator("#pick-status")).to_have_text("The second setting must be a setting other than a's")
     expect(result).to_be_hidden()
