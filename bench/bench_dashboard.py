@@ -7,7 +7,7 @@ Run by hand (never by CI), with Debian's chromium and the Python Playwright pack
 
 1. Overhead of watching (dashboard_overhead.py): a seed-sized run from the CLI against the same
    run served with no viewer, one socket client, a page drawing nothing, a Playwright page and a
-   chromium with no automation client, rounds in rotating order. Target: watched ≤ 1.05 × CLI
+   chromium with no automation client, rounds in rotating order. Target: watched ≤ 1.1 × CLI
    (median of per-round ratios, with its 90 % bootstrap interval).
 2. Latency (dashboard_latency.py): batch event published → its point drawn in the live chart.
    Targets: p95 ≤ 250 ms, ≤ 20 frames/s per client.
@@ -47,7 +47,7 @@ from served import BLAS_VARS, ServeProcess  # noqa: E402
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=20, help="epochs per run in part 1 (default 20, the seed's)")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per run in part 1 (default 20, the reference study's)")
     parser.add_argument("--pairs", type=int, default=4,
                         help="rounds of CLI / no viewer / socket client / browser in part 1, order rotated (default 4)")
     parser.add_argument("--variants", type=lambda v: [x for x in VARIANTS if x in v.split(",")],

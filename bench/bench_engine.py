@@ -4,10 +4,10 @@ Run by hand, never by CI (PyTorch is a benchmark-only dependency)::
 
     .venv/bin/pip install torch==2.13.0
     .venv/bin/python bench/bench_engine.py                 # 1 thread and all cores, real MNIST
-    .venv/bin/python bench/bench_engine.py --compare       # also the full seed study
+    .venv/bin/python bench/bench_engine.py --compare       # also the full reference study
     .venv/bin/python bench/bench_engine.py --emulate-avx2  # AVX2 kernels only (OpenBLAS Haswell, torch avx2)
 
-Each contender runs in a process of its own, on the same data (the seed setup: 20 000 random
+Each contender runs in a process of its own, on the same data (the reference setup: 20 000 random
 MNIST training examples, ``(x/255 - 0.5)*2`` float32, 784→200 sigmoid→10, batch 64, SGD lr 0.1,
 shuffled each epoch), and they take turns epoch by epoch so machine noise hits all alike:
 
@@ -208,7 +208,7 @@ def describe_environment(contenders: list[Contender], args: argparse.Namespace) 
         f"machine   {procfs.cpu_model()}, {os.cpu_count()} logical cores; load {procfs.loadavg()}",
         f"cpu flags {cpu_flags()}" + ("   (--emulate-avx2: AVX2 kernels only)" if args.emulate_avx2 else ""),
         f"python    {platform.python_version()}   numpy {np.__version__}",
-        f"dataset   {args.dataset}, seed setup (20 000 examples, batch 64, hidden 200, lr 0.1)",
+        f"dataset   {args.dataset}, reference setup (20 000 examples, batch 64, hidden 200, lr 0.1)",
         f"epochs    {args.epochs} timed per contender and penalty (+1 untimed turn each), median reported",
         "processes (thread pools as threadpoolctl sees them inside each):",
     ]
@@ -255,7 +255,7 @@ def measure_memory(dataset: str) -> str:
 
 
 def run_compare() -> str:
-    """Run the seed study (``normlab compare --json``, every core) and tabulate its final records."""
+    """Run the reference study (``normlab compare --json``, every core) and tabulate its final records."""
     proc = run_cli("compare", "--json")
     records = json_records(proc.stdout)
     last_epoch = {r["run"]: r for r in records if r.get("event") == "epoch"}
@@ -317,11 +317,11 @@ def main(argv=None) -> int:
     print(spread_table(by_name), flush=True)
 
     if not args.skip_memory:
-        print(f"\n== memory: `normlab train --json --dataset {args.dataset}` (seed setup, 20 epochs), subprocess ==",
+        print(f"\n== memory: `normlab train --json --dataset {args.dataset}` (reference setup, 20 epochs), subprocess ==",
               flush=True)
         print(measure_memory(args.dataset), flush=True)
     if args.compare:
-        print("\n== `normlab compare --json` (seed study, real MNIST) ==", flush=True)
+        print("\n== `normlab compare --json` (reference study, real MNIST) ==", flush=True)
         print(run_compare(), flush=True)
     return 0
 

@@ -6,7 +6,7 @@ Run by hand, never by CI::
     .venv/bin/python bench/bench_pruning.py --threads 1
     .venv/bin/python bench/bench_pruning.py --readable       # the readable path, for comparison
 
-The reference setup: a 784 → 200 sigmoid → 10 float32 network (the seed study's, with a
+The reference setup: a 784 → 200 sigmoid → 10 float32 network (the reference study's, with a
 run's initial weights: the cost does not depend on their values) and 10 000 synthetic test
 images as uint8 pixels,
 scaled chunk by chunk as a run does. It prints the median seconds per curve (both schemes,

@@ -1,6 +1,6 @@
 """The contenders bench_engine.py times against each other, each in a process of its own: the
 engine, the same model in PyTorch, and the floor (the two large matrix products per batch,
-nothing else, on BLAS's own threads), all on the seed setup materialised once per process.
+nothing else, on BLAS's own threads), all on the reference setup materialised once per process.
 
 Torch and the floor start from the engine's initial weights and follow its batch order, so
 they do the same work as the engine; the torch model trains the same trajectory. A process of
@@ -23,7 +23,7 @@ from engine.training import N_CLASSES, RandomStreams, preprocess, training_subse
 
 @dataclass(frozen=True)
 class Setup:
-    """The seed setup, materialised once: training data, initial weights, batch orders."""
+    """The reference setup, materialised once: training data, initial weights, batch orders."""
 
     config: RunConfig
     dataset: object
