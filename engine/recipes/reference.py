@@ -18,7 +18,7 @@ NOT_CHECKED = ("shown beside ours, not checked: the published code left the pena
                "evaluated in shuffled batches; normlab's loss and gradients are correct")
 
 SOURCE = Source(
-    citation="The seed study: a Chinese-language write-up of L1/L2 penalties on MNIST with a NumPy network "
+    citation="The reference study normlab grew from: a Chinese-language write-up of L1/L2 penalties on MNIST with a NumPy network "
              "(normlab's seed/ folder)",
     where="its results table (test accuracy after 20 epochs) and its conclusion",
     quote="none 0.9188, L2 (λ = 0.01) 0.8514, L1 (λ = 1e-4) 0.8947; L1 drives many weights to exactly or nearly "
