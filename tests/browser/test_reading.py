@@ -155,11 +155,11 @@ def test_the_footer_follows_the_socket(watched, live_server):
     page.goto(live_server.url + "/studies")
     expect(page.locator("#connection")).to_have_attribute("data-state", "open")
     expect(page.locator("#executor")).to_contain_text("queue: 0 of")
-    first = live_server.launch(**{**WATCHABLE, "epochs": 1000})
-    second = live_server.launch(**{**WATCHABLE, "epochs": 1000})
+    _, status = live_server.api("GET", "/api/status")
+    runs = [live_server.launch(**{**WATCHABLE, "epochs": 1000}) for _ in range(status["workers"] + 1)]  # one waits
     try:
         expect(page.locator("#executor")).to_contain_text("queue: 1 of", timeout=5000)  # not 15 s later
     finally:
-        for run in (second, first):
+        for run in reversed(runs):
             live_server.api("POST", f"/api/runs/{run['id']}/cancel")
     expect(page.locator("#executor")).to_contain_text("queue: 0 of", timeout=5000)

@@ -13,7 +13,7 @@ CONFIG = RunConfig(dataset="synthetic", train_size=600, epochs=8, batch_size=50,
 
 @pytest.fixture(scope="module")
 def trained(tiny_data):
-    run = _Run(CONFIG, tiny_data, _Emitter(None), lambda: False, None)
+    run = _Run(CONFIG, tiny_data, _Emitter(None), lambda: False)
     run.execute()
     return run
 

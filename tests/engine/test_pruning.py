@@ -138,7 +138,7 @@ def test_fast_path_matches_readable_on_a_trained_network(tiny_data):
 
     config = RunConfig(dataset="synthetic", train_size=600, epochs=8, batch_size=50, hidden=32, lr=0.5, penalty="l1",
                        lam=1e-4)
-    run = _Run(config, tiny_data, _Emitter(None), lambda: False, None)
+    run = _Run(config, tiny_data, _Emitter(None), lambda: False)
     run.execute()
     pixels = np.concatenate([tiny_data.x_test] * 12)  # 2400 examples: two chunks of the fast path
     labels = np.concatenate([tiny_data.y_test] * 12).astype(np.intp)

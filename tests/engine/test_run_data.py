@@ -123,7 +123,7 @@ def test_a_softmax_regression_reports_its_one_layer(tiny_data):
 
 
 def test_the_pruning_paths_agree_without_a_hidden_layer(tiny_data):
-    run = _Run(replace(SOFTMAX, penalty="l1", lam=1e-3, epochs=4), tiny_data, _Emitter(None), lambda: False, None)
+    run = _Run(replace(SOFTMAX, penalty="l1", lam=1e-3, epochs=4), tiny_data, _Emitter(None), lambda: False)
     run.execute()
     prepare = lambda p: preprocess(p, "float32")  # noqa: E731
     pixels, labels = np.concatenate([tiny_data.x_test] * 12), np.concatenate([tiny_data.y_test] * 12).astype(np.intp)
