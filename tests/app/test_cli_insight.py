@@ -7,7 +7,7 @@ from app.cli import main
 from engine.comparisons import seeds_needed
 
 SMALL = ["--dataset", "synthetic", "--train-size", "300", "--epochs", "1", "--hidden", "8", "--batch-size", "50"]
-SWEEP = ["sweep", *SMALL, "--penalties", "none,l1", "--lams", "1e-3,3e-2"]
+SWEEP = ["sweep", *SMALL, "--penalties", "none,l1", "--lams", "1e-3,3e-2", "--workers", "1"]
 
 
 def json_lines(text):
@@ -78,7 +78,7 @@ def test_sweep_json_adds_the_comparisons(capsys):
 
 
 def test_sweep_without_no_penalty_has_nothing_to_pair_with(capsys):
-    assert main(["sweep", *SMALL, "--penalties", "l1", "--lams", "1e-3", "--seeds", "3"]) == 0
+    assert main(["sweep", *SMALL, "--penalties", "l1", "--lams", "1e-3", "--seeds", "3", "--workers", "1"]) == 0
     assert "paired comparisons: none (the study has no finished no-penalty runs to pair with)" in capsys.readouterr().out
 
 

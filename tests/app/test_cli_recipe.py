@@ -44,7 +44,7 @@ def test_run_json_gives_every_run_then_the_verdicts(capsys):
 
 
 def test_run_text_prints_the_table_the_notes_and_the_minutes(capsys):
-    assert main(["recipe", "run", "nielsen-overfitting", *SCALED, "--seeds", "1"]) == 0
+    assert main(["recipe", "run", "nielsen-overfitting", *SCALED, "--seeds", "1", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "[1/2] 1 000 images, 400 epochs · none seed 0: test acc" in out and "(peak " in out
     header = next(line for line in out.splitlines() if line.startswith("quantity"))

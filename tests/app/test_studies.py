@@ -83,7 +83,7 @@ SMALL = ["--dataset", "synthetic", "--train-size", "300", "--epochs", "1", "--hi
 
 
 def test_cli_sweep_table(capsys):
-    assert main(["sweep", *SMALL, "--penalties", "none,l1", "--lams", "1e-3,1e-2", "--seeds", "2"]) == 0
+    assert main(["sweep", *SMALL, "--penalties", "none,l1", "--lams", "1e-3,1e-2", "--seeds", "2", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert out.count("seed 1:") == 3 and "test acc (mean ± sd)" in out
     table = out[out.index("penalty  "):]
@@ -91,7 +91,7 @@ def test_cli_sweep_table(capsys):
 
 
 def test_cli_sweep_json_and_range(capsys):
-    assert main(["sweep", *SMALL, "--penalties", "l2", "--lam-range", "1e-4:1e-2:3", "--json"]) == 0
+    assert main(["sweep", *SMALL, "--penalties", "l2", "--lam-range", "1e-4:1e-2:3", "--json", "--workers", "1"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["event"] for line in lines] == ["done", "done", "done", "study"]
     assert [s["lam"] for s in lines[-1]["settings"]] == [1e-4, 1e-3, 1e-2]
