@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
 
 from .formats import fmt_lambda, fmt_points
 
@@ -76,6 +75,14 @@ class Comparison:
     note: str | None
 
 
+def _stats():
+    """scipy.stats, imported when a test is first computed: a training run never needs it, and it costs
+    a process tens of megabytes and half a second."""
+    from scipy import stats
+
+    return stats
+
+
 def _quietly(function, *args, **kwargs):
     """Call a scipy test without its warning on nearly identical data.
 
@@ -104,7 +111,7 @@ def _paired_t(d: np.ndarray) -> tuple[tuple[float, float], float]:
     """
     if np.all(d == d[0]):
         return (float(d[0]), float(d[0])), 1.0 if d[0] == 0 else 0.0
-    result = _quietly(stats.ttest_1samp, d, 0.0)
+    result = _quietly(_stats().ttest_1samp, d, 0.0)
     return _interval(result.confidence_interval(CONFIDENCE)), float(result.pvalue)
 
 
@@ -112,20 +119,20 @@ def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Welch's t interval for ``mean(a) − mean(b)``, treating the two groups as unpaired."""
     if np.all(a == a[0]) and np.all(b == b[0]):
         return float(a[0] - b[0]), float(a[0] - b[0])
-    result = _quietly(stats.ttest_ind, a, b, equal_var=False)
+    result = _quietly(_stats().ttest_ind, a, b, equal_var=False)
     return _interval(result.confidence_interval(CONFIDENCE))
 
 
 def _bootstrap(d: np.ndarray) -> tuple[float, float]:
     """Percentile bootstrap interval for the mean difference, from a fixed generator."""
-    result = stats.bootstrap((d,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
+    result = _stats().bootstrap((d,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
                              confidence_level=CONFIDENCE, vectorized=True, rng=np.random.default_rng(BOOTSTRAP_SEED))
     return _interval(result.confidence_interval)
 
 
 def _wilcoxon(d: np.ndarray) -> float:
     """Two-sided Wilcoxon signed-rank p-value, zero differences split (see the module's note)."""
-    return float(_quietly(stats.wilcoxon, d, zero_method=WILCOXON_ZERO_METHOD).pvalue)
+    return float(_quietly(_stats().wilcoxon, d, zero_method=WILCOXON_ZERO_METHOD).pvalue)
 
 
 def paired_comparison(values: Mapping[int, float], baseline: Mapping[int, float], *, setting: Setting,
@@ -216,8 +223,8 @@ def paired_t_power(n: int, effect: float, sd_diff: float, alpha: float = 0.05) -
     """
     df = n - 1
     noncentrality = effect / sd_diff * math.sqrt(n)
-    critical = stats.t.ppf(1 - alpha / 2, df)
-    return float(stats.nct.sf(critical, df, noncentrality) + stats.nct.cdf(-critical, df, noncentrality))
+    critical = _stats().t.ppf(1 - alpha / 2, df)
+    return float(_stats().nct.sf(critical, df, noncentrality) + _stats().nct.cdf(-critical, df, noncentrality))
 
 
 def seeds_needed(sd_diff: float, effect: float, alpha: float = 0.05, power: float = 0.8,

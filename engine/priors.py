@@ -15,29 +15,40 @@ clips), so a page can overlay it on the weight histogram as it is.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
-from scipy import stats
 
 from .metrics import HIST_EDGES
 
 PriorFit = dict[str, Any]
 
 
-def _expected_counts(distribution: Any | None, n: int) -> list[float]:
+def gaussian_cdf(x: np.ndarray, sigma: float) -> np.ndarray:
+    """P(X < x) for X ~ N(0, σ²)."""
+    return np.array([0.5 * (1.0 + math.erf(v / (sigma * math.sqrt(2.0)))) for v in np.ravel(x)])
+
+
+def laplace_cdf(x: np.ndarray, b: float) -> np.ndarray:
+    """P(X < x) for X ~ Laplace(0, b)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x < 0, 0.5 * np.exp(np.minimum(x, 0.0) / b), 1.0 - 0.5 * np.exp(-np.maximum(x, 0.0) / b))
+
+
+def _expected_counts(cdf: Callable[[np.ndarray], np.ndarray] | None, n: int) -> list[float]:
     """Counts per histogram bin of ``n`` draws: ``n·P(lo ≤ X < hi)``, the end bins taking the tails.
 
-    ``distribution`` None is the point mass at 0 (a fit to all-zero weights): all in the bin starting at 0.
+    ``cdf`` None is the point mass at 0 (a fit to all-zero weights): all in the bin starting at 0.
     """
     inner = HIST_EDGES[1:-1]
-    below = distribution.cdf(inner) if distribution is not None else (inner > 0).astype(float)
+    below = cdf(inner) if cdf is not None else (inner > 0).astype(float)
     mass = np.diff(np.concatenate(([0.0], below, [1.0])))
     return [round(float(c), 3) for c in n * mass]
 
 
-def _fit(scale_name: str, scale: float, loglik: float | None, distribution: Any | None, n: int) -> dict[str, Any]:
-    return {scale_name: scale, "loglik_per_weight": loglik, "expected_counts": _expected_counts(distribution, n)}
+def _fit(scale_name: str, scale: float, loglik: float | None, cdf: Callable[[np.ndarray], np.ndarray] | None,
+         n: int) -> dict[str, Any]:
+    return {scale_name: scale, "loglik_per_weight": loglik, "expected_counts": _expected_counts(cdf, n)}
 
 
 def fit_priors(w: np.ndarray) -> PriorFit:
@@ -55,7 +66,11 @@ def fit_priors(w: np.ndarray) -> PriorFit:
     if sigma > 0 and b > 0:
         loglik_gauss = -0.5 * math.log(2 * math.pi * sigma * sigma) - 0.5
         loglik_laplace = -math.log(2 * b) - 1.0
-        gauss, laplace = stats.norm(scale=sigma), stats.laplace(scale=b)
+        def gauss(x: np.ndarray) -> np.ndarray:
+            return gaussian_cdf(x, sigma)
+
+        def laplace(x: np.ndarray) -> np.ndarray:
+            return laplace_cdf(x, b)
         better = "laplace" if loglik_laplace > loglik_gauss else "gaussian"
     else:
         loglik_gauss = loglik_laplace = gauss = laplace = better = None

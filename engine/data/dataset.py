@@ -84,9 +84,11 @@ def check_splits(
     return Splits(xs[0], ys[0], xs[1], ys[1])
 
 
-def _frozen(a: np.ndarray, dtype: type) -> np.ndarray:
-    """A private C-ordered copy that nobody else can write to."""
-    out: np.ndarray = np.array(a, dtype=dtype, order="C", copy=True)
+def _frozen(a: np.ndarray, dtype: type, owned: bool = False) -> np.ndarray:
+    """A C-ordered array that nobody else can write to: a private copy, or ``a`` itself when the
+    caller hands it over (``owned``) and it is already of that type and order (no second copy of
+    a dataset in memory)."""
+    out: np.ndarray = np.asarray(a, dtype=dtype, order="C") if owned else np.array(a, dtype=dtype, order="C", copy=True)
     out.flags.writeable = False
     return out
 
@@ -134,13 +136,17 @@ class Dataset:
                 )
 
     @classmethod
-    def from_splits(cls, name: str, splits: Splits, source: str) -> Dataset:
-        """Freeze checked arrays (private read-only copies) and compute their checksum."""
+    def from_splits(cls, name: str, splits: Splits, source: str, owned: bool = False) -> Dataset:
+        """Freeze checked arrays (private read-only copies) and compute their checksum.
+
+        ``owned``: the caller hands the arrays over and keeps no reference to them (a loader's
+        fresh arrays), so they are frozen in place instead of copied.
+        """
         frozen = Splits(
-            _frozen(splits.x_train, np.uint8),
-            _frozen(splits.y_train, np.int64),
-            _frozen(splits.x_test, np.uint8),
-            _frozen(splits.y_test, np.int64),
+            _frozen(splits.x_train, np.uint8, owned),
+            _frozen(splits.y_train, np.int64, owned),
+            _frozen(splits.x_test, np.uint8, owned),
+            _frozen(splits.y_test, np.int64, owned),
         )
         return cls(name, *frozen, source=source, checksum=splits_checksum(frozen))
 

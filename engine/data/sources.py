@@ -83,7 +83,7 @@ def resolve(
             continue
         if source.cacheable and cache_path is not None:
             _write_cache(cache_path, splits, progress)
-        dataset = Dataset.from_splits(name, splits, source.label)
+        dataset = Dataset.from_splits(name, splits, source.label, owned=True)  # fetched for this call alone
         progress(f"loaded {name} from {source.label}", 1.0)
         return dataset
     raise DataError(_failure_message(name, failures, hint))
