@@ -34,9 +34,11 @@ from .blas import bound_gemm, gemm_tn
 # More blocks cost more at one thread (each BLAS call packs the shared operand again).
 BLOCKS = max(2, min(4, os.cpu_count() or 1))
 ALIGN = 16
-# Every PROBE_EVERY products, PROBE products shared then PROBE alone decide whether to share
-# until the next probe (even counts: a step's two products alternate).
-PROBE_EVERY, PROBE = 400, 40
+# A probe, PROBE products shared then PROBE alone, decides whether to share until the next one
+# (even counts: a step's two products alternate). Probes come every PROBE_EVERY products while
+# sharing wins; each probe that it loses doubles the wait, up to MAX_PROBE_EVERY, so a machine
+# where sharing never pays loses almost nothing to probing.
+PROBE_EVERY, MAX_PROBE_EVERY, PROBE = 400, 12_800, 40
 # Products with fewer multiply-adds are one NumPy call: a hand-over would cost more than it saves.
 MIN_SPLIT_WORK = 1 << 20
 
@@ -78,7 +80,9 @@ class ProductPool:
     def __init__(self, threads: Threads = 1):
         self._threads = threads if callable(threads) else (lambda: threads)
         self._helpers: list[queue.SimpleQueue] = []
-        self._products = 0
+        self._probe_left = 2 * PROBE  # products left in the current probe (0: between probes)
+        self._wait = PROBE_EVERY  # products between probes (doubled by each probe sharing loses)
+        self._until_probe = PROBE_EVERY  # products until the next probe
         self._probe = [0.0, 0.0]  # seconds of the probe's products: alone, shared
         self.sharing = True  # between probes: whether helpers take part
 
@@ -93,10 +97,8 @@ class ProductPool:
             for i in range(count):
                 task(i)
             return
-        phase = self._products % PROBE_EVERY
-        self._products += 1
-        probing = phase < 2 * PROBE
-        share = phase < PROBE if probing else self.sharing
+        probing = self._probe_left > 0
+        share = self._probe_left > PROBE if probing else self.sharing
         start = time.perf_counter() if probing else 0.0
         if share:
             job = _Job(task, count)
@@ -109,9 +111,15 @@ class ProductPool:
                 task(i)
         if probing:
             self._probe[share] += time.perf_counter() - start
-            if phase == 2 * PROBE - 1:
-                self.sharing = self._probe[1] < self._probe[0]
-                self._probe = [0.0, 0.0]
+            self._probe_left -= 1
+            if self._probe_left == 0:
+                won = self._probe[1] < self._probe[0]
+                self._wait = PROBE_EVERY if won else min(2 * self._wait, MAX_PROBE_EVERY)
+                self.sharing, self._until_probe, self._probe = won, self._wait, [0.0, 0.0]
+        else:
+            self._until_probe -= 1
+            if self._until_probe <= 0:
+                self._probe_left = 2 * PROBE
 
     def _started(self, helpers: int) -> list[queue.SimpleQueue]:
         while len(self._helpers) < helpers:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine import RunConfig, event_to_dict, train
-from engine.fast.products import BLOCKS, PROBE, ProductPool, edges, matmul_into, step_into
+from engine.fast.products import BLOCKS, MAX_PROBE_EVERY, PROBE, PROBE_EVERY, ProductPool, edges, matmul_into, step_into
 
 THREAD_COUNTS = (1, 2, 3, BLOCKS + 1)
 
@@ -129,3 +129,21 @@ def test_the_pool_stops_sharing_when_its_helpers_make_products_slower():
 
 def test_the_pool_shares_when_its_helpers_make_products_quicker():
     assert _probe_with(lambda on_helper: 0.005) is True  # two blocks at once: half the time
+
+
+def test_each_probe_that_sharing_loses_doubles_the_wait_for_the_next():
+    pool = ProductPool(2)
+    try:
+        def task(i):  # a helper that is slow to take its block: a machine where sharing does not pay
+            if threading.current_thread().name.startswith("normlab-products-"):
+                time.sleep(0.004)
+        waits = []
+        for _ in range(4):
+            products = 2 * PROBE + (waits[-1] if waits else 0)
+            for _ in range(products):
+                pool.map(task, 2)
+            assert pool.sharing is False
+            waits.append(pool._until_probe)
+        assert waits == [2 * PROBE_EVERY, 4 * PROBE_EVERY, 8 * PROBE_EVERY, min(16 * PROBE_EVERY, MAX_PROBE_EVERY)]
+    finally:
+        pool.close()
