@@ -46,6 +46,8 @@ from ..cores import Share, divide, run_cores, usable_cores
 from . import remote
 from .base import DataReport, EventSink, StopCheck, WorkerLost, runs_at_a_time
 
+# The signals a terminal's Ctrl-C and a service manager's stop send to every process of the group.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 # After a cancel, how long the child may take to answer before it is stopped.
 CANCEL_GRACE_SECONDS = 5.0
 # How often the parent looks at the cancel flag and the child's health while no message comes.
@@ -96,7 +98,13 @@ class _Child:
         self.process = context.Process(target=remote.process_main,
                                        args=(child_conn, self.cancel, self.threads, preload, data_dir),
                                        name=name, daemon=True)
-        self.process.start()
+        # Born with SIGINT and SIGTERM blocked (the mask survives fork and exec): a Ctrl-C while the
+        # child is still importing would print its traceback. process_main ignores both, then unblocks.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            self.process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         child_conn.close()  # the child holds the only other end now: its death shows as EOF here
         self.share = Share(1)
         if cores:  # its start-up (imports, kernels) off the server's cores too

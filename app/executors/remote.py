@@ -188,6 +188,7 @@ def process_main(conn, cancel, threads, preload: tuple[str, ...] = (), data_dir:
     # every process of the service: the parent decides (it cancels the run, the run is interrupted).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked from birth (process.py)
     with threadpool_limits(limits=1):
         warm_up()  # while the parent waits for its first run, not during it
         if preload:

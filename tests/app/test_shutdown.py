@@ -5,6 +5,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,30 @@ def test_run_processes_ignore_sigterm_yet_never_keep_a_server_that_did_not_close
     result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(ROOT)},
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "True", result.stderr
+
+
+def _signal_bits(pid, field):
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith(field + ":"))
+    return int(line.split()[1], 16)
+
+
+def test_ctrl_c_right_after_start_stops_everything_without_a_traceback(tmp_path):
+    """Ctrl-C reaches the whole process group, run processes still importing included."""
+    server = ServerProcess(tmp_path / "normlab.sqlite", free_port(), new_session=True)
+    try:
+        wait_for(lambda: server.get("/api/status")["processes"] >= 1, timeout=30, interval=0.02,
+                 message="a run process to start")
+        stop = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+        children = [int(p) for p in Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()]
+        for pid in children:  # from birth, each has both signals blocked (still starting) or ignored (ready)
+            try:
+                assert _signal_bits(pid, "SigBlk") & stop == stop or _signal_bits(pid, "SigIgn") & stop == stop
+            except (FileNotFoundError, StopIteration):  # not ours after all (it ended meanwhile)
+                pass
+        os.killpg(server.proc.pid, signal.SIGINT)
+        assert server.proc.wait(15) == 0
+        stderr = server.proc.stderr.read()
+    finally:
+        server.stop()
+    assert "SIGINT: stopping" in stderr and "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
