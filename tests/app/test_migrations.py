@@ -2,6 +2,7 @@
 import json
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,41 +14,8 @@ from engine.events import BatchEvent, EpochEvent, StartEvent, event_to_dict, to_
 
 from .conftest import TINY, wait_finished
 
-# app/schema.sql as normlab wrote it with user_version 1 (comments left out).
-SCHEMA_V1 = """
-CREATE TABLE IF NOT EXISTS studies (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    created     REAL NOT NULL,
-    started     REAL,
-    finished    REAL,
-    status      TEXT NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted')),
-    reason      TEXT,
-    label       TEXT NOT NULL,
-    grp         TEXT,
-    study_id    INTEGER REFERENCES studies (id) ON DELETE CASCADE,
-    settings    TEXT NOT NULL,
-    start_event TEXT,
-    final_event TEXT,
-    result      TEXT,
-    progress    TEXT,
-    last_seq    INTEGER NOT NULL DEFAULT -1
-);
-CREATE TABLE IF NOT EXISTS batches (
-    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE, seq INTEGER NOT NULL, step INTEGER NOT NULL,
-    epoch INTEGER NOT NULL, batch INTEGER NOT NULL, loss REAL, data_loss REAL, penalty REAL,
-    PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE, seq INTEGER NOT NULL, epoch INTEGER NOT NULL,
-    step INTEGER NOT NULL, train_loss REAL, data_loss REAL, penalty REAL, train_accuracy REAL, test_loss REAL,
-    test_accuracy REAL, sparsity REAL, seconds REAL, train_seconds REAL, weights TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS artifacts (
-    run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE, first_layer BLOB, shape TEXT);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
-CREATE INDEX IF NOT EXISTS runs_by_study ON runs (study_id);
-"""
+# app/schema.sql as normlab wrote it with user_version 1 (shared with test_restart.py).
+SCHEMA_V1 = (Path(__file__).parent / "schema_v1.sql").read_text()
 V1_RESULT_FIELDS = ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "data_loss", "penalty", "sparsity",
                     "l1_norm", "l2_norm", "dead_units", "seconds")
 INSIGHT = ("input_importance", "unit_norms", "pruning", "pruning_fine_tuned", "prior_fit")
