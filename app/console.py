@@ -7,15 +7,7 @@ from engine import RunConfig
 from engine.comparisons import MIN_PAIRS
 from engine.events import BatchEvent, DoneEvent, EpochEvent, Event, StartEvent
 from engine.metrics import SPARSITY_THRESHOLD
-from engine.formats import fmt_percent
-
-
-def signed(change: float, digits: int = 3) -> str:
-    """A change with its sign, as a person writes it: +0.012, −0.410 (a true minus), ±0.000."""
-    text = f"{abs(change):.{digits}f}"
-    if float(text) == 0:
-        return f"±{text}"
-    return ("+" if change > 0 else "−") + text
+from engine.formats import fmt_change, fmt_percent
 
 
 class EpochPrinter:
@@ -32,7 +24,7 @@ class EpochPrinter:
                   f"hidden {self.config.hidden}, {plural(event.epochs, 'epoch')} × "
                   f"{plural(event.batches_per_epoch, 'batch', 'batches')}", flush=True)
         elif isinstance(event, EpochEvent):
-            delta = "" if self.prev_loss is None else f" ({signed(event.train_loss - self.prev_loss)} since epoch {event.epoch - 1})"
+            delta = "" if self.prev_loss is None else f" ({fmt_change(event.train_loss - self.prev_loss)} since epoch {event.epoch - 1})"
             self.prev_loss = event.train_loss
             print(f"[Epoch {event.epoch}/{self.config.epochs}] loss {event.train_loss:.4f} "
                   f"(data {event.data_loss:.4f} + penalty {event.penalty:.4f}){delta} | "

@@ -26,6 +26,14 @@ def fmt_percent(fraction: float, digits: int = 2) -> str:
     return f"{fraction * 100:.{digits}f} %"
 
 
+def fmt_change(change: float, digits: int = 3) -> str:
+    """A change with its sign, as a person writes it: +0.012, −0.410 (a true minus), ±0.000."""
+    text = f"{abs(change):.{digits}f}"
+    if float(text) == 0:
+        return f"±{text}"
+    return ("+" if change > 0 else "−") + text
+
+
 def fmt_points(difference: float, digits: int = 2, sign: bool = False) -> str:
     """A difference of two fractions in percentage points: −0.018 → ``-1.80 pp`` (``sign``: ``+`` too)."""
     return f"{difference * 100:{'+' if sign else ''}.{digits}f} pp"

@@ -7,7 +7,6 @@ import sys
 import pytest
 
 from app.cli import main
-from app.console import signed
 
 SMALL = ["--dataset", "synthetic", "--train-size", "300", "--epochs", "2", "--hidden", "16", "--batch-size", "50"]
 
@@ -48,11 +47,6 @@ def test_the_epoch_line_writes_the_loss_change_with_its_own_sign(capsys):
         assert change, line
         sign, size = change.groups()
         assert sign == ("−" if loss < before else "+") and float(size) == pytest.approx(abs(loss - before), abs=2e-3)
-
-
-@pytest.mark.parametrize("change, text", [(-0.41, "−0.410"), (0.0123, "+0.012"), (-0.0001, "±0.000"), (0.0, "±0.000")])
-def test_a_change_is_written_with_a_true_minus(change, text):
-    assert signed(change) == text
 
 
 def test_regular_spec_is_parsed_not_evaluated(capsys):
