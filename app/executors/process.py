@@ -46,8 +46,6 @@ from ..cores import Share, divide, run_cores, usable_cores
 from . import remote
 from .base import DataReport, EventSink, StopCheck, WorkerLost, runs_at_a_time
 
-# The signals a terminal's Ctrl-C and a service manager's stop send to every process of the group.
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 # After a cancel, how long the child may take to answer before it is stopped.
 CANCEL_GRACE_SECONDS = 5.0
 # How often the parent looks at the cancel flag and the child's health while no message comes.
@@ -100,7 +98,7 @@ class _Child:
                                        name=name, daemon=True)
         # Born with SIGINT and SIGTERM blocked (the mask survives fork and exec): a Ctrl-C while the
         # child is still importing would print its traceback. process_main ignores both, then unblocks.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, remote.STOP_SIGNALS)
         try:
             self.process.start()
         finally:

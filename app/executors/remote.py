@@ -39,6 +39,8 @@ MAX_BATCH_SECONDS = 0.05
 # A child process's pipe is cheap to write to: send more often, so the pipe adds at most
 # this much to the live chart's delay (the hub's frames come every 50 ms anyway).
 PIPE_BATCH_SECONDS = 0.02
+# What a terminal's Ctrl-C and a service manager's stop send to every process of the group.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 Send = Callable[[list[Event]], None]
 
@@ -186,9 +188,9 @@ def process_main(conn, cancel, threads, preload: tuple[str, ...] = (), data_dir:
 
     # Ctrl-C in the terminal reaches the whole process group, and systemctl stop sends SIGTERM to
     # every process of the service: the parent decides (it cancels the run, the run is interrupted).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked from birth (process.py)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked from birth (process.py)
     with threadpool_limits(limits=1):
         warm_up()  # while the parent waits for its first run, not during it
         if preload:
